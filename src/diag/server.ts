@@ -1,0 +1,64 @@
+import { createServer, type Server } from 'node:http';
+import { writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import type { AddressInfo } from 'node:net';
+
+export interface DiagServerOptions {
+  port: number;
+  host?: string;
+  /** Written at start with the pod's identity; a failure to write fails the start. */
+  stampFile?: string;
+}
+
+export interface DiagServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Pod identity as the downward API hands it over, falling back to what the process can see. */
+function identity(): Record<string, string | undefined> {
+  return {
+    pod: process.env['POD_NAME'] ?? hostname(),
+    namespace: process.env['POD_NAMESPACE'],
+    node: process.env['NODE_NAME'],
+    podIP: process.env['POD_IP'],
+  };
+}
+
+export async function startDiagServer(options: DiagServerOptions): Promise<DiagServer> {
+  const startedAt = new Date();
+  let stamp: unknown = null;
+  if (options.stampFile !== undefined) {
+    stamp = { ...identity(), writtenAt: startedAt.toISOString() };
+    await writeFile(options.stampFile, JSON.stringify(stamp) + '\n');
+  }
+  const server: Server = createServer((req, res) => {
+    if (req.url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      return;
+    }
+    if (req.url === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
+      const body = JSON.stringify({ ...identity(), startedAt: startedAt.toISOString(), stampFile: options.stampFile ?? null, stamp });
+      res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

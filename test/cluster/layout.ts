@@ -1,0 +1,32 @@
+// Where a local cluster keeps its state. One folder per cluster; everything a simulated node
+// would keep on its own disk lives under that node's root, so two nodes never share a host path.
+import { join, resolve } from 'node:path';
+
+/** Root of a simulated node's filesystem: a hostPath "/x" on that node is `${nodeRoot}/x`. */
+export function nodeRoot(clusterDir: string, nodeName: string): string {
+  return join(clusterDir, 'nodes', nodeName, 'root');
+}
+
+/** Maps an absolute path as seen on a simulated node to the real path on this machine. */
+export function nodePath(clusterDir: string, nodeName: string, path: string): string {
+  if (!path.startsWith('/')) throw new Error(`node path must be absolute: "${path}"`);
+  const root = nodeRoot(clusterDir, nodeName);
+  const mapped = resolve(root, '.' + path);
+  if (mapped !== root && !mapped.startsWith(root + '/')) throw new Error(`node path escapes the node root: "${path}"`);
+  return mapped;
+}
+
+/** Per-node kubelet state: pod folders (volumes, tokens) and container logs. */
+export function kubeletDir(clusterDir: string, nodeName: string): string {
+  return join(clusterDir, 'nodes', nodeName, 'kubelet');
+}
+
+/** Logs of the control-plane processes. */
+export function controlPlaneLogDir(clusterDir: string): string {
+  return join(clusterDir, 'logs');
+}
+
+/** The admin kubeconfig a local cluster writes for people and tests. */
+export function adminKubeconfigPath(clusterDir: string): string {
+  return join(clusterDir, 'admin.kubeconfig');
+}
