@@ -1,6 +1,6 @@
 // Where a local cluster keeps its state. One folder per cluster; everything a simulated node
 // would keep on its own disk lives under that node's root, so two nodes never share a host path.
-import { join, resolve } from 'node:path';
+import { join, posix } from 'node:path';
 
 /** Root of a simulated node's filesystem: a hostPath "/x" on that node is `${nodeRoot}/x`. */
 export function nodeRoot(clusterDir: string, nodeName: string): string {
@@ -10,10 +10,9 @@ export function nodeRoot(clusterDir: string, nodeName: string): string {
 /** Maps an absolute path as seen on a simulated node to the real path on this machine. */
 export function nodePath(clusterDir: string, nodeName: string, path: string): string {
   if (!path.startsWith('/')) throw new Error(`node path must be absolute: "${path}"`);
-  const root = nodeRoot(clusterDir, nodeName);
-  const mapped = resolve(root, '.' + path);
-  if (mapped !== root && !mapped.startsWith(root + '/')) throw new Error(`node path escapes the node root: "${path}"`);
-  return mapped;
+  // As on a real machine, ".." at the root stays at the root: the result is always inside it.
+  const clean = posix.normalize(path).replace(/\/+$/, '');
+  return join(nodeRoot(clusterDir, nodeName), clean);
 }
 
 /** Per-node kubelet state: pod folders (volumes, tokens) and container logs. */

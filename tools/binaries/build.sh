@@ -28,10 +28,11 @@ module_version() {
   awk -v m="$2" '$1 == m && $2 ~ /^v/ { print $2; exit } $1 == "require" && $2 == m { print $3; exit }' "$1/go.mod"
 }
 
-# cache_key NAME MODULE_DIR VERSION → NAME-VERSION-<hash of go.mod, go.sum and the Go release>
+# cache_key NAME MODULE_DIR VERSION LDFLAGS → NAME-VERSION-<hash of go.mod, go.sum, the Go release
+# and the link flags>: any input that changes the binaries changes the key.
 cache_key() {
   local h
-  h=$( { cat "$2/go.mod" "$2/go.sum"; go env GOVERSION; } | sha256sum | cut -c1-12)
+  h=$( { cat "$2/go.mod" "$2/go.sum"; go env GOVERSION; echo "$4"; } | sha256sum | cut -c1-12)
   echo "$1-$3-$h"
 }
 
@@ -85,16 +86,18 @@ kube_version=$(module_version "$here/kube" k8s.io/kubernetes)
 etcd_version=$(module_version "$here/etcd" go.etcd.io/etcd/server/v3)
 helm_version=$(module_version "$here/helm" helm.sh/helm/v4)
 kube_minor=$(echo "$kube_version" | cut -d. -f2)
-kube_key=$(cache_key kubernetes "$here/kube" "$kube_version")
-etcd_key=$(cache_key etcd "$here/etcd" "$etcd_version")
-helm_key=$(cache_key helm "$here/helm" "$helm_version")
 
 # Without these the binaries report v0.0.0-master, which breaks version checks (helm kubeVersion).
 kube_ldflags=""
 for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   kube_ldflags+=" -X $pkg.gitVersion=$kube_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$kube_minor"
-  kube_ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  kube_ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z -X $pkg.gitCommit="
 done
+
+helm_ldflags="-X helm.sh/helm/v4/internal/version.version=$helm_version -X helm.sh/helm/v4/internal/version.gitTreeState=clean"
+kube_key=$(cache_key kubernetes "$here/kube" "$kube_version" "$kube_ldflags")
+etcd_key=$(cache_key etcd "$here/etcd" "$etcd_version" "")
+helm_key=$(cache_key helm "$here/helm" "$helm_version" "$helm_ldflags")
 
 if need kube-apiserver kube-controller-manager kube-scheduler kubectl; then
   build_set "$kube_key" "$here/kube" "$kube_ldflags" \
@@ -106,7 +109,7 @@ if need etcd; then
   build_set "$etcd_key" "$here/etcd" "" etcd=go.etcd.io/etcd/server/v3
 fi
 if need helm; then
-  build_set "$helm_key" "$here/helm" "-X helm.sh/helm/v4/internal/version.version=$helm_version -X helm.sh/helm/v4/internal/version.gitTreeState=clean" \
+  build_set "$helm_key" "$here/helm" "$helm_ldflags" \
     helm=helm.sh/helm/v4/cmd/helm
 fi
 

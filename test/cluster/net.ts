@@ -1,0 +1,66 @@
+import { createServer } from 'node:net';
+import { request } from 'node:https';
+import { readFileSync } from 'node:fs';
+import type { CertPair } from './pki.ts';
+
+/** A port the kernel just handed out on 127.0.0.1 (free now; the caller binds it right away). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr !== null ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface HttpsProbe {
+  url: string;
+  caFile?: string;
+  client?: CertPair;
+}
+
+/** GET over TLS; resolves to the status and body, or rejects on a connection error. */
+export function httpsGet(probe: HttpsProbe, timeoutMs = 2000): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(probe.url, {
+      method: 'GET',
+      timeout: timeoutMs,
+      ...(probe.caFile !== undefined ? { ca: readFileSync(probe.caFile) } : { rejectUnauthorized: false }),
+      ...(probe.client !== undefined && { cert: readFileSync(probe.client.certFile), key: readFileSync(probe.client.keyFile) }),
+    }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.once('timeout', () => req.destroy(new Error('timeout')));
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+export interface WaitOptions {
+  what: string;
+  timeoutMs: number;
+  intervalMs?: number;
+  /** Checked on every round: a component that died will never become ready. */
+  abortIf?: () => string | undefined;
+}
+
+/** Polls check() until it returns true; the error names what was awaited and the last failure. */
+export async function waitFor(check: () => Promise<boolean>, options: WaitOptions): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  let last = 'not ready';
+  for (;;) {
+    const abort = options.abortIf?.();
+    if (abort !== undefined) throw new Error(`${options.what}: ${abort}`);
+    try {
+      if (await check()) return;
+    } catch (err: unknown) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    if (Date.now() > deadline) throw new Error(`${options.what}: not ready after ${options.timeoutMs} ms (${last})`);
+    await new Promise((r) => setTimeout(r, options.intervalMs ?? 100));
+  }
+}

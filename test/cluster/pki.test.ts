@@ -1,0 +1,35 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createPki } from './pki.ts';
+
+const x509 = (file: string, ...what: string[]): string =>
+  execFileSync('openssl', ['x509', '-in', file, '-noout', ...what], { encoding: 'utf8' });
+
+describe('createPki', async () => {
+  const pki = await createPki(mkdtempSync(join(tmpdir(), 'pki-')));
+
+  it('signs a serving certificate for the loopback and in-cluster names', () => {
+    const text = x509(pki.serving.certFile, '-ext', 'subjectAltName');
+    assert.match(text, /IP Address:127\.0\.0\.1/);
+    assert.match(text, /DNS:kubernetes\.default\.svc/);
+    execFileSync('openssl', ['verify', '-CAfile', pki.ca.certFile, pki.serving.certFile]);
+  });
+
+  it('issues client certificates whose CN is the user and O the groups', async () => {
+    const user = await pki.issueClient('alice', ['tenant-a:admins', 'zcsp:tenants']);
+    const subject = x509(user.certFile, '-subject', '-nameopt', 'RFC2253');
+    assert.match(subject, /CN=alice/);
+    assert.match(subject, /O=tenant-a:admins/);
+    assert.match(subject, /O=zcsp:tenants/);
+    assert.match(x509(user.certFile, '-ext', 'extendedKeyUsage'), /TLS Web Client Authentication/);
+    execFileSync('openssl', ['verify', '-CAfile', pki.ca.certFile, user.certFile]);
+  });
+
+  it('refuses names that would change the subject', async () => {
+    await assert.rejects(pki.issueClient('eve/O=system:masters'), /may not contain/);
+  });
+});
