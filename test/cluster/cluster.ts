@@ -260,7 +260,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
         return (await child).stdout;
       } catch (err: unknown) {
         const e = err as { stderr?: string; code?: number; message: string };
-        throw new Error(`${bin.split('/').pop() ?? bin} ${args.join(' ')} failed (exit ${e.code ?? '?'}): ${(e.stderr ?? e.message).trim()}`);
+        throw new Error(`${bin.split('/').pop() ?? bin} ${args.join(' ')} failed (exit ${e.code ?? '?'}): ${(e.stderr ?? e.message).trim()}`, { cause: err });
       }
     };
     await writeFile(join(dir, 'cluster.json'), JSON.stringify({ id, server, pid: process.pid, kubeconfig: kubeconfigPath }, null, 2));

@@ -28,7 +28,7 @@ async function openssl(args: readonly string[]): Promise<void> {
     await run('openssl', [...args]);
   } catch (err: unknown) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(`openssl ${args[0] ?? ''} failed: ${(e.stderr ?? e.message).trim()}`);
+    throw new Error(`openssl ${args[0] ?? ''} failed: ${(e.stderr ?? e.message).trim()}`, { cause: err });
   }
 }
 

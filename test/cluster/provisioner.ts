@@ -74,7 +74,8 @@ export function startProvisioner(options: ProvisionerOptions): Provisioner {
   const core = options.kubeConfig.makeApiClient(CoreV1Api);
   const storage = options.kubeConfig.makeApiClient(StorageV1Api);
   let next = 0;
-  let stopped = false;
+  // An object, not a let: TypeScript cannot see the closure in stop() flip a local boolean.
+  const state = { stopped: false };
 
   async function pass(): Promise<void> {
     const [claims, volumes, classes] = await Promise.all([
@@ -119,11 +120,11 @@ export function startProvisioner(options: ProvisionerOptions): Provisioner {
   }
 
   const loop = (async () => {
-    while (!stopped) {
+    while (!state.stopped) {
       try {
         await pass();
       } catch (err: unknown) {
-        if (!stopped) options.onError?.(err);
+        options.onError?.(err);
       }
       await new Promise((r) => setTimeout(r, options.intervalMs ?? 250));
     }
@@ -131,7 +132,7 @@ export function startProvisioner(options: ProvisionerOptions): Provisioner {
 
   return {
     async stop() {
-      stopped = true;
+      state.stopped = true;
       await loop;
     },
   };

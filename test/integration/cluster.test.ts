@@ -154,7 +154,7 @@ describe('local cluster', { timeout: 600_000 }, () => {
     const node = pod.spec?.nodeName ?? '';
     assert.deepEqual(pv.spec?.nodeAffinity?.required?.nodeSelectorTerms[0]?.matchExpressions?.[0]?.values, [node],
       'provisioned on the node the scheduler picked (WaitForFirstConsumer)');
-    const stamp = JSON.parse(await readFile(cluster.nodePath(node, `${pv.spec?.hostPath?.path ?? ''}/stamp.json`), 'utf8')) as { pod: string };
+    const stamp = JSON.parse(await readFile(cluster.nodePath(node, `${pv.spec.hostPath?.path ?? ''}/stamp.json`), 'utf8')) as { pod: string };
     assert.equal(stamp.pod, 'writer');
 
     // Deleting the claim releases the volume; reclaimPolicy Delete removes it and its data.

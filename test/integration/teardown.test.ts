@@ -14,7 +14,7 @@ async function startOwner(): Promise<{ child: ChildProcess; id: string; dir: str
   const child = spawn(process.execPath, [owner], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
     let buf = '';
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
       buf += d;
       const nl = buf.indexOf('\n');
       if (nl >= 0) resolve(buf.slice(0, nl));

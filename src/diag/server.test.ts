@@ -1,0 +1,26 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDiagServer } from './server.ts';
+
+describe('diag server', () => {
+  it('answers health and identity, and writes the stamp first', async () => {
+    const stampFile = join(mkdtempSync(join(tmpdir(), 'diag-')), 'stamp.json');
+    const server = await startDiagServer({ port: 0, host: '127.0.0.1', stampFile });
+    try {
+      assert.equal(await (await fetch(`${server.url}/healthz`)).text(), 'ok');
+      const info = (await (await fetch(`${server.url}/`)).json()) as { stampFile: string; stamp: { writtenAt: string } };
+      assert.equal(info.stampFile, stampFile);
+      assert.deepEqual(JSON.parse(readFileSync(stampFile, 'utf8')), info.stamp);
+      assert.equal((await fetch(`${server.url}/nope`)).status, 404);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('fails to start when the stamp cannot be written', async () => {
+    await assert.rejects(startDiagServer({ port: 0, host: '127.0.0.1', stampFile: '/nonexistent/dir/stamp.json' }), /ENOENT/);
+  });
+});

@@ -1,0 +1,37 @@
+// `npm run demo`: starts the local cluster in the foreground and shows what it runs, refreshed in
+// place, until Ctrl-C, which tears everything down. Builds the Kubernetes binaries first if they
+// are missing (with progress). Later stages add the operator, the examples and VPG status.
+import { CoreV1Api } from '@kubernetes/client-node';
+import { startCluster } from '../../test/cluster/cluster.ts';
+import { renderStatus } from './status-table.ts';
+
+const out = process.stdout;
+const log = (m: string): void => void out.write(`${new Date().toISOString().slice(11, 19)} ${m}\n`);
+
+log('starting the local cluster (the first run builds the Kubernetes binaries: about 12 minutes on 2 cores)');
+const cluster = await startCluster({ log });
+const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
+out.write(`\nkubectl alongside:  export KUBECONFIG=${cluster.kubeconfigPath}\n`);
+out.write(`binaries:           ${cluster.binaries.kubectl}, ${cluster.binaries.helm}\n`);
+out.write('Ctrl-C stops the cluster and removes everything.\n\n');
+
+let previous: string[] = [];
+for (;;) {
+  let lines: string[];
+  try {
+    const [nodes, pods] = await Promise.all([core.listNode(), core.listPodForAllNamespaces()]);
+    lines = renderStatus(nodes.items, pods.items, new Date());
+  } catch (err: unknown) {
+    lines = [`cannot read the cluster: ${err instanceof Error ? err.message : String(err)}`];
+  }
+  if (out.isTTY) {
+    // Redraw in place: up over the previous table, clear to the end of the screen.
+    if (previous.length > 0) out.write(`\x1b[${previous.length}A\x1b[0J`);
+    out.write(lines.join('\n') + '\n');
+    previous = lines;
+  } else if (lines.join('\n') !== previous.join('\n')) {
+    out.write(lines.join('\n') + '\n\n');
+    previous = lines;
+  }
+  await new Promise((r) => setTimeout(r, 2000));
+}
