@@ -5,8 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolveBinaries } from './cluster/binaries.ts';
-
-const RUN_ENV = 'ZCSP_TEST_RUN_ID';
+import { TEST_RUN_ENV as RUN_ENV } from './cluster/process.ts';
 
 export async function globalSetup(): Promise<void> {
   process.env[RUN_ENV] = randomBytes(6).toString('hex');

@@ -179,23 +179,33 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
       const res = await fetch(`http://127.0.0.1:${etcdPort}/health`);
       return res.ok && ((await res.json()) as { health?: string }).health === 'true';
     }, { what: 'etcd', timeoutMs: 30_000, abortIf: died(etcd) });
+    log(`etcd ready (${Date.now() - started} ms)`);
 
-    const apiserver = await spawnComponent('kube-apiserver', binaries['kube-apiserver'], apiServerArgs({
-      pki, etcdPort, securePort: apiPort, certDir: dirs.apiserver,
-    }));
-    const admin = await pki.issueClient('zcsp-admin', ['system:masters']);
-    await waitFor(async () => (await httpsGet({ url: `${server}/readyz`, caFile: pki.ca.certFile, client: admin })).status === 200,
-      { what: 'kube-apiserver', timeoutMs: 60_000, intervalMs: 200, abortIf: died(apiserver) });
-    const kubeconfigPath = adminKubeconfigPath(dir);
-    const kubeConfig = await writeKubeconfig(kubeconfigPath, { server, caFile: pki.ca.certFile, client: admin, name: 'zcsp-admin' });
-
-    // Each manager under the identity the bootstrap RBAC policy grants its permissions to.
+    // All credentials at once, while nothing else is waiting on them.
+    const [admin, kcmClient, schedClient] = await Promise.all([
+      pki.issueClient('zcsp-admin', ['system:masters']),
+      // Each manager under the identity the bootstrap RBAC policy grants its permissions to.
+      pki.issueClient('system:kube-controller-manager'),
+      pki.issueClient('system:kube-scheduler'),
+    ]);
     const kcmConfig = join(dirs.controllerManager, 'kubeconfig');
     const schedConfig = join(dirs.scheduler, 'kubeconfig');
     await mkdir(dirs.controllerManager, { recursive: true });
     await mkdir(dirs.scheduler, { recursive: true });
-    await writeKubeconfig(kcmConfig, { server, caFile: pki.ca.certFile, client: await pki.issueClient('system:kube-controller-manager'), name: 'kcm' });
-    await writeKubeconfig(schedConfig, { server, caFile: pki.ca.certFile, client: await pki.issueClient('system:kube-scheduler'), name: 'scheduler' });
+    const kubeconfigPath = adminKubeconfigPath(dir);
+    const [kubeConfig] = await Promise.all([
+      writeKubeconfig(kubeconfigPath, { server, caFile: pki.ca.certFile, client: admin, name: 'zcsp-admin' }),
+      writeKubeconfig(kcmConfig, { server, caFile: pki.ca.certFile, client: kcmClient, name: 'kcm' }),
+      writeKubeconfig(schedConfig, { server, caFile: pki.ca.certFile, client: schedClient, name: 'scheduler' }),
+    ]);
+
+    const apiserver = await spawnComponent('kube-apiserver', binaries['kube-apiserver'], apiServerArgs({
+      pki, etcdPort, securePort: apiPort, certDir: dirs.apiserver,
+    }));
+    await waitFor(async () => (await httpsGet({ url: `${server}/readyz`, caFile: pki.ca.certFile, client: admin })).status === 200,
+      { what: 'kube-apiserver', timeoutMs: 60_000, intervalMs: 100, abortIf: died(apiserver) });
+    log(`kube-apiserver ready (${Date.now() - started} ms)`);
+    // Only now: the managers exit if the bootstrap RBAC policy they run under is not there yet.
     const kcm = await spawnComponent('kube-controller-manager', binaries['kube-controller-manager'], controllerManagerArgs({
       pki, kubeconfig: kcmConfig, securePort: kcmPort, certDir: dirs.controllerManager, clusterSigning: true,
     }));

@@ -9,6 +9,10 @@ import { dirname } from 'node:path';
 
 /** Environment variable that marks every process belonging to one local cluster. */
 export const CLUSTER_ID_ENV = 'ZCSP_LOCAL_CLUSTER_ID';
+/** Marks every process started during one `npm test` run (set by test/global-setup.ts). */
+export const TEST_RUN_ENV = 'ZCSP_TEST_RUN_ID';
+/** Markers a sandbox must pass through to its processes even when it clears the environment. */
+export const MARKER_ENVS: readonly string[] = [CLUSTER_ID_ENV, TEST_RUN_ENV];
 
 export interface ProcessSpec {
   /** Short name for messages, e.g. "etcd". */

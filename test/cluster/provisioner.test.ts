@@ -11,7 +11,7 @@ describe('volumeFor', () => {
     const pv = volumeFor(claim, storageClass(), 'dr-1');
     assert.equal(pv.metadata?.name, 'pvc-u-1');
     assert.equal(pv.metadata.annotations?.['pv.kubernetes.io/provisioned-by'], PROVISIONER_NAME);
-    assert.equal(pv.spec.capacity?.['storage'], '2Gi');
+    assert.equal(pv.spec?.capacity?.['storage'], '2Gi');
     assert.equal(pv.spec.hostPath?.path, '/var/lib/zcsp-local-pv/pvc-u-1');
     assert.deepEqual(pv.spec.claimRef, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: 'app', name: 'data', uid: 'u-1' });
     assert.deepEqual(pv.spec.nodeAffinity?.required?.nodeSelectorTerms[0]?.matchExpressions?.[0]?.values, ['dr-1']);

@@ -1,0 +1,98 @@
+import { immutable, rejected, type InvalidCase, type Patch } from './table.ts';
+
+export const vpgBase: Patch = {
+  apiVersion: 'zcsp.io/v1alpha1',
+  kind: 'VPG',
+  metadata: { name: 'base', namespace: 'acme-prod' },
+  spec: {
+    serviceProfile: 'gold',
+    protectedSite: 'prod',
+    recoverySite: 'dr',
+    volumes: { claimNames: ['data'] },
+    bootOrder: [{ name: 'db', workloads: [{ kind: 'StatefulSet', name: 'db' }] }],
+    recovery: { namespace: 'acme-dr', testNamespace: 'acme-test' },
+    hooks: { preCheckpoint: [{ name: 'flush', workload: { kind: 'StatefulSet', name: 'db' }, command: ['sync'] }] },
+  },
+};
+
+const spec = (s: Patch): Patch => ({ spec: s });
+const volumes = (v: Patch): Patch => spec({ volumes: v });
+const boot = (group: Patch): Patch => spec({ bootOrder: [{ name: 'db', workloads: [{ kind: 'StatefulSet', name: 'db' }], ...group }] });
+const workload = (w: Patch): Patch => boot({ workloads: [{ kind: 'StatefulSet', ...w }] });
+const hook = (h: Patch): Patch => spec({ hooks: { preCheckpoint: [{ name: 'flush', workload: { kind: 'StatefulSet', name: 'db' }, command: ['sync'], ...h }] } });
+const operation = (o: Patch): Patch => spec({ operation: o });
+const sla = (s: Patch): Patch => spec({ serviceProfile: null, sla: s });
+
+export const vpgCases: InvalidCase[] = [
+  ...rejected('VPG', [
+    ['required', 'no protected site', spec({ protectedSite: null }), 'spec.protectedSite'],
+    ['required', 'no recovery site', spec({ recoverySite: null }), 'spec.recoverySite'],
+    ['required', 'no volumes', spec({ volumes: null }), 'spec.volumes'],
+    ['required', 'no recovery settings', spec({ recovery: null }), 'spec.recovery'],
+    ['conflict', 'recovery site is the protected site', spec({ recoverySite: 'prod' }), 'spec.recoverySite'],
+    ['conflict', 'both a service profile and an own SLA', spec({ sla: {} }), 'spec.sla'],
+    ['format', 'site name with capitals and an underscore', spec({ protectedSite: 'Prod_1' }), 'spec.protectedSite'],
+    ['type', 'service profile as a list', spec({ serviceProfile: ['gold'] }), 'spec.serviceProfile'],
+    ['conflict', 'both claim names and a selector', volumes({ selector: { matchLabels: { app: 'db' } } }), 'spec.volumes.claimNames'],
+    ['required', 'neither claim names nor a selector', volumes({ claimNames: null }), 'spec.volumes.claimNames'],
+    ['range', 'empty claim names', volumes({ claimNames: [] }), 'spec.volumes.claimNames'],
+    ['duplicate', 'a claim twice', volumes({ claimNames: ['data', 'data'] }), 'spec.volumes.claimNames[1]'],
+    ['format', 'claim name with capitals', volumes({ claimNames: ['Data'] }), 'spec.volumes.claimNames[0]'],
+    ['range', 'more than 64 claims', volumes({ claimNames: Array.from({ length: 65 }, (_, i) => `data-${i}`) }), 'spec.volumes.claimNames'],
+    ['required', 'empty selector (would select every claim)', volumes({ claimNames: null, selector: {} }), 'spec.volumes.selector.matchLabels'],
+    ['range', 'selector operator Equals', volumes({ claimNames: null, selector: { matchExpressions: [{ key: 'app', operator: 'Equals', values: ['db'] }] } }), 'spec.volumes.selector.matchExpressions[0].operator'],
+    ['required', 'selector In without values', volumes({ claimNames: null, selector: { matchExpressions: [{ key: 'app', operator: 'In' }] } }), 'spec.volumes.selector.matchExpressions[0].values'],
+    ['conflict', 'selector Exists with values', volumes({ claimNames: null, selector: { matchExpressions: [{ key: 'app', operator: 'Exists', values: ['db'] }] } }), 'spec.volumes.selector.matchExpressions[0].values'],
+    ['unknown', 'selector with matchFields', volumes({ claimNames: null, selector: { matchLabels: { app: 'db' }, matchFields: [] } }), 'spec.volumes.selector.matchFields'],
+    ['conflict', 'test namespace is the recovery namespace', spec({ recovery: { testNamespace: 'acme-dr' } }), 'spec.recovery.testNamespace'],
+    ['format', 'recovery namespace with capitals', spec({ recovery: { namespace: 'Acme-DR' } }), 'spec.recovery.namespace'],
+    ['required', 'no recovery namespace', spec({ recovery: { namespace: null } }), 'spec.recovery.namespace'],
+    ['required', 'boot group without workloads', boot({ workloads: null }), 'spec.bootOrder[0].workloads'],
+    ['range', 'boot group with an empty workload list', boot({ workloads: [] }), 'spec.bootOrder[0].workloads'],
+    ['range', 'workload kind DaemonSet', workload({ kind: 'DaemonSet', name: 'agent' }), 'spec.bootOrder[0].workloads[0].kind'],
+    ['conflict', 'workload with a name and a selector', workload({ name: 'db', selector: { matchLabels: { app: 'db' } } }), 'spec.bootOrder[0].workloads[0].name'],
+    ['required', 'workload with neither name nor selector', workload({}), 'spec.bootOrder[0].workloads[0].name'],
+    ['range', 'negative boot delay', boot({ delaySeconds: -1 }), 'spec.bootOrder[0].delaySeconds'],
+    ['range', 'boot delay above an hour', boot({ delaySeconds: 3601 }), 'spec.bootOrder[0].delaySeconds'],
+    ['duplicate', 'two boot groups with one name', spec({ bootOrder: [{ name: 'db', workloads: [{ kind: 'StatefulSet', name: 'db' }] }, { name: 'db', workloads: [{ kind: 'Deployment', name: 'web' }] }] }), 'spec.bootOrder[1]'],
+    ['format', 'boot group name with a dot', boot({ name: 'tier.1' }), 'spec.bootOrder[0].name'],
+    ['range', 'priority Urgent', spec({ priority: 'Urgent' }), 'spec.priority'],
+    ['range', 'hook interval 0 minutes', spec({ hooks: { intervalMinutes: 0 } }), 'spec.hooks.intervalMinutes'],
+    ['range', 'hook with an empty command', hook({ command: [] }), 'spec.hooks.preCheckpoint[0].command'],
+    ['type', 'hook command as one string', hook({ command: 'sync' }), 'spec.hooks.preCheckpoint[0].command'],
+    ['range', 'hook timeout above 600', hook({ timeoutSeconds: 601 }), 'spec.hooks.preCheckpoint[0].timeoutSeconds'],
+    ['range', 'hook onError Ignore', hook({ onError: 'Ignore' }), 'spec.hooks.preCheckpoint[0].onError'],
+    ['required', 'hook without a workload', hook({ workload: null }), 'spec.hooks.preCheckpoint[0].workload'],
+    ['duplicate', 'two hooks with one name', spec({ hooks: { preCheckpoint: [{ name: 'flush', workload: { kind: 'StatefulSet', name: 'db' }, command: ['sync'] }, { name: 'flush', workload: { kind: 'StatefulSet', name: 'db' }, command: ['true'] }] } }), 'spec.hooks.preCheckpoint[1]'],
+    ['range', 'own SLA history above 720 hours', sla({ journal: { historyHours: 1000 } }), 'spec.sla.journal.historyHours'],
+    ['conflict', 'own SLA warning above its hard limit', sla({ journal: { hardLimit: { type: 'Size', size: '10Gi' }, warningThreshold: { type: 'Size', size: '20Gi' } } }), 'spec.sla.journal.warningThreshold.size'],
+    ['conflict', 'own SLA RPO alert below its checkpoint interval', sla({ rpoAlertSeconds: 10, checkpointIntervalSeconds: 60 }), 'spec.sla.rpoAlertSeconds'],
+    ['unknown', 'own SLA with a misspelt field', sla({ rpo: 60 }), 'spec.sla.rpo'],
+    ['range', 'operation Failback', operation({ type: 'Failback' }), 'spec.operation.type'],
+    ['required', 'operation without a type', operation({ checkpoint: { type: 'Latest' } }), 'spec.operation.type'],
+    ['conflict', 'failover test with a commit policy', operation({ type: 'FailoverTest', commitPolicy: { type: 'Manual' } }), 'spec.operation.commitPolicy'],
+    ['conflict', 'failover test with reverse protection', operation({ type: 'FailoverTest', reverseProtection: true }), 'spec.operation.reverseProtection'],
+    ['conflict', 'failover test with a commit decision', operation({ type: 'FailoverTest', decision: 'Commit' }), 'spec.operation.decision'],
+    ['required', 'checkpoint by name without a name', operation({ type: 'Failover', checkpoint: { type: 'Named' } }), 'spec.operation.checkpoint.name'],
+    ['conflict', 'latest checkpoint with a name', operation({ type: 'Failover', checkpoint: { type: 'Latest', name: 'cp-1' } }), 'spec.operation.checkpoint.name'],
+    ['required', 'checkpoint by time without a time', operation({ type: 'Failover', checkpoint: { type: 'Time' } }), 'spec.operation.checkpoint.time'],
+    ['format', 'checkpoint time in words', operation({ type: 'Failover', checkpoint: { type: 'Time', time: 'yesterday' } }), 'spec.operation.checkpoint.time'],
+    ['format', 'checkpoint time without a time zone', operation({ type: 'Failover', checkpoint: { type: 'Time', time: '2026-01-02T03:04:05' } }), 'spec.operation.checkpoint.time'],
+    ['conflict', 'move to a tagged checkpoint', operation({ type: 'Move', checkpoint: { type: 'LatestTagged' } }), 'spec.operation.checkpoint.type'],
+    ['required', 'auto-commit without a timeout', operation({ type: 'Failover', commitPolicy: { type: 'AutoCommit' } }), 'spec.operation.commitPolicy.timeoutMinutes'],
+    ['conflict', 'manual commit with a timeout', operation({ type: 'Failover', commitPolicy: { type: 'Manual', timeoutMinutes: 5 } }), 'spec.operation.commitPolicy.timeoutMinutes'],
+    ['range', 'commit timeout above a day', operation({ type: 'Failover', commitPolicy: { type: 'AutoRollback', timeoutMinutes: 1441 } }), 'spec.operation.commitPolicy.timeoutMinutes'],
+    ['range', 'decision Abort', operation({ type: 'Failover', decision: 'Abort' }), 'spec.operation.decision'],
+    ['type', 'reverse protection "yes"', operation({ type: 'Failover', reverseProtection: 'yes' }), 'spec.operation.reverseProtection'],
+    ['unknown', 'misspelt volume', spec({ volume: { claimNames: ['data'] } }), 'spec.volume'],
+    ['unknown', 'operation with force', operation({ type: 'Failover', force: true }), 'spec.operation.force'],
+  ]),
+  ...immutable('VPG', [
+    ['protected site changed', {}, spec({ protectedSite: 'prod-b' }), 'spec.protectedSite'],
+    ['recovery site changed', {}, spec({ recoverySite: 'dr-b' }), 'spec.recoverySite'],
+    ['running operation changed from test to failover', operation({ type: 'FailoverTest' }), operation({ type: 'Failover' }), 'spec.operation.type'],
+    ['running operation given another checkpoint', operation({ type: 'Failover' }), operation({ checkpoint: { type: 'Named', name: 'cp-1' } }), 'spec.operation.checkpoint'],
+    ['commit decision changed to rollback', operation({ type: 'Failover', decision: 'Commit' }), operation({ decision: 'Rollback' }), 'spec.operation.decision'],
+    ['commit decision withdrawn', operation({ type: 'Failover', decision: 'Commit' }), operation({ decision: null }), 'spec.operation.decision'],
+  ]),
+];
