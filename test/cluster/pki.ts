@@ -3,6 +3,7 @@
 // plus the service-account signing key. EC P-256 keys: fast to generate, so minting a user per
 // test costs milliseconds.
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -49,7 +50,9 @@ async function sign(dir: string, ca: CertPair, base: string, subject: string, ex
   await openssl(['req', '-new', '-key', keyFile, '-subj', subject, '-out', csrFile]);
   await writeFile(extFile, extensions);
   await openssl([
-    'x509', '-req', '-in', csrFile, '-CA', ca.certFile, '-CAkey', ca.keyFile, '-CAcreateserial',
+    // A random serial per certificate: -CAcreateserial shares one serial file, which races when
+    // several certificates are signed at once.
+    'x509', '-req', '-in', csrFile, '-CA', ca.certFile, '-CAkey', ca.keyFile, '-set_serial', `0x${randomBytes(16).toString('hex')}`,
     '-days', '365', '-sha256', '-extfile', extFile, '-out', certFile,
   ]);
   return { certFile, keyFile };

@@ -274,7 +274,8 @@ describe('simulated kubelet', { timeout: 600_000 }, () => {
   it('restarts a container whose exec liveness probe fails (run inside the container)', async () => {
     // First run: marks itself unhealthy; the probe (run in the container's mount namespace, where
     // the emptyDir is /state) fails; the kubelet kills it; the second run is healthy.
-    const script = 'if [ -f /state/first ]; then rm -f /state/unhealthy; else touch /state/first /state/unhealthy; fi; trap "exit 0" TERM; while :; do sleep 1 & wait $!; done';
+    // The trap comes first: as PID 1 of its sandbox, sh ignores a SIGTERM that arrives before it.
+    const script = 'trap "exit 0" TERM; if [ -f /state/first ]; then rm -f /state/unhealthy; else touch /state/first /state/unhealthy; fi; while :; do sleep 1 & wait $!; done';
     await core.createNamespacedPod({
       namespace: NS,
       body: {
