@@ -1,8 +1,9 @@
 import { UsageError, type Command } from './command.ts';
 import { diagCommand } from '../diag/command.ts';
 import { versionCommand } from './version.ts';
+import { vraCommand } from '../vra/command.ts';
 
-const commands: readonly Command[] = [versionCommand, diagCommand];
+const commands: readonly Command[] = [versionCommand, vraCommand, diagCommand];
 
 export function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
