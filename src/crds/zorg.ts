@@ -22,7 +22,7 @@ const member = z.strictObject({
   kind: z.enum(['User', 'Group']).describe('User or Group, as in an RBAC subject: who the API server authenticates the member as.'),
   name: z.string().min(1).max(253).describe('The user or group name the API server authenticates (a certificate\'s CN or O, an OIDC claim).'),
   role: z.enum(['Admin', 'Operator', 'Viewer'])
-    .describe('Admin: Manage VPG, Failover Test, Live Failover, Move and View (create, edit and delete VPGs, run every operation). Operator: Failover Test, Live Failover, Move and View (run operations on existing VPGs). Viewer: View (read VPGs and their status).'),
+    .describe('Admin: Manage VPG, Failover Test, Live Failover, Move and View (create, edit and delete VPGs, run every operation). Operator: Failover Test and View (test existing VPGs, never touch production). Viewer: View (read VPGs and their status).'),
 });
 
 const systemNamespace = (ns: string): boolean => ns === 'default' || ns.startsWith('kube-');
