@@ -16,7 +16,7 @@ const contact = withRules(z.strictObject({
 
 /**
  * Zerto's tenant privileges Manage VPG, Failover Test, Live Failover, Move and View, grouped into
- * three roles, each one Kubernetes ClusterRole bound in the Zorg's namespaces.
+ * three roles, each a Kubernetes Role with RoleBindings in every namespace of the Zorg.
  */
 const member = z.strictObject({
   kind: z.enum(['User', 'Group']).describe('User or Group, as in an RBAC subject: who the API server authenticates the member as.'),
