@@ -2,8 +2,10 @@ import { UsageError, type Command } from './command.ts';
 import { diagCommand } from '../diag/command.ts';
 import { versionCommand } from './version.ts';
 import { vraCommand } from '../vra/command.ts';
+import { zccCommand } from '../zcc/command.ts';
+import { managerCommand } from '../manager/command.ts';
 
-const commands: readonly Command[] = [versionCommand, vraCommand, diagCommand];
+const commands: readonly Command[] = [managerCommand, vraCommand, zccCommand, diagCommand, versionCommand];
 
 export function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -161,7 +161,7 @@ export class LeaderElector {
   }
 
   async #tryAcquireOrRenew(timeoutMs: number): Promise<boolean> {
-    const signal = AbortSignal.any([this.#stop.signal, AbortSignal.timeout(Math.max(1, timeoutMs))]);
+    const signal = AbortSignal.any([this.#stop.signal, AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs)))]);
     const { namespace, name } = this.#o;
     const now = new Date();
     const leaseDurationSeconds = this.#leaseDurationMs / 1000;
