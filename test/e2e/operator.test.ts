@@ -1,0 +1,178 @@
+// The operator as a user gets it: `helm install` into the local cluster, where the simulated
+// kubelet runs the manager pods as real processes under exactly the chart's RBAC; then the
+// examples are applied and the operator must bring them to life. Two replicas: one leads; killing
+// it hands over to the other, which then writes nothing (steady state survives a restart).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
+import { startCluster, type LocalCluster } from '../cluster/cluster.ts';
+import { waitFor } from '../cluster/net.ts';
+import { findClusterProcesses } from '../cluster/process.ts';
+
+/** SIGKILLs every process of a pod (found by the POD_NAME the chart gives it); returns how many. */
+function killPodProcesses(clusterId: string, pod: string): number {
+  let killed = 0;
+  for (const p of findClusterProcesses(clusterId)) {
+    try {
+      if (!readFileSync(`/proc/${p.pid}/environ`, 'latin1').split('\0').includes(`POD_NAME=${pod}`)) continue;
+      process.kill(p.pid, 'SIGKILL');
+      killed++;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return killed;
+}
+
+const chart = fileURLToPath(new URL('../../deploy/helm/zcsp', import.meta.url));
+const examples = fileURLToPath(new URL('../../examples', import.meta.url));
+const NS = 'zcsp-system';
+const statusCode = (err: unknown): number | undefined =>
+  typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'number' ? err.code : undefined;
+
+interface Conditioned { status?: { conditions?: { type: string; status: string; reason?: string }[] } }
+const conditionTrue = (obj: Conditioned, type: string): boolean =>
+  obj.status?.conditions?.some((c) => c.type === type && c.status === 'True') === true;
+
+describe('operator installed with helm', { timeout: 900_000 }, () => {
+  let cluster: LocalCluster;
+  let core: CoreV1Api;
+  let custom: CustomObjectsApi;
+
+  before(async () => {
+    cluster = await startCluster({ crashLoopBackoff: { initialMs: 500, maxMs: 5000 } });
+    core = cluster.kubeConfig.makeApiClient(CoreV1Api);
+    custom = cluster.kubeConfig.makeApiClient(CustomObjectsApi);
+  });
+  after(async () => {
+    await cluster.stop();
+  });
+
+  const managerPods = async (): Promise<V1Pod[]> =>
+    (await core.listNamespacedPod({ namespace: NS, labelSelector: 'app.kubernetes.io/component=manager' })).items
+      .filter((p) => p.metadata?.deletionTimestamp === undefined);
+  const ready = (p: V1Pod): boolean => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+  const leader = async (): Promise<string | undefined> => {
+    const lease = await cluster.kubeConfig.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: 'zcsp-manager', namespace: NS });
+    return lease.spec?.holderIdentity;
+  };
+  const metricsOf = async (pod: V1Pod): Promise<string> => (await fetch(`http://${pod.status?.podIP ?? ''}:8080/metrics`)).text();
+  /** Sum of the samples of a metric whose labels contain every given label pair. */
+  const sum = (text: string, metric: string, ...labels: string[]): number => {
+    let total = 0;
+    for (const line of text.split('\n')) {
+      if (!line.startsWith(`${metric}{`) && !line.startsWith(`${metric} `)) continue;
+      const sample = /^[^{ ]+(?:\{([^}]*)\})? (\S+)$/.exec(line);
+      if (sample === null || !labels.every((l) => (sample[1] ?? '').includes(l))) continue;
+      total += Number(sample[2]);
+    }
+    return total;
+  };
+  /** A pod's API writes (create, update, patch, apply, delete) other than Lease renewals. */
+  const writesOf = async (pod: V1Pod): Promise<number> => {
+    const text = await metricsOf(pod);
+    const verbs = ['create', 'update', 'patch', 'apply', 'delete', 'deletecollection'];
+    return verbs.reduce((n, verb) => n + sum(text, 'zcsp_api_requests_total', `verb="${verb}"`), 0)
+      - verbs.reduce((n, verb) => n + sum(text, 'zcsp_api_requests_total', `verb="${verb}"`, 'resource="leases'), 0);
+  };
+  const get = async (plural: string, name: string, namespace?: string): Promise<Conditioned> =>
+    (namespace === undefined
+      ? await custom.getClusterCustomObject({ group: 'zcsp.io', version: 'v1alpha1', plural, name })
+      : await custom.getNamespacedCustomObject({ group: 'zcsp.io', version: 'v1alpha1', plural, name, namespace })) as Conditioned;
+
+  it('installs with helm; both manager pods run and one holds the Lease', async () => {
+    await cluster.helm(['install', 'zcsp', chart, '--namespace', NS, '--create-namespace', '--wait', '--timeout', '180s']);
+    await waitFor(async () => (await managerPods()).filter(ready).length === 2, { what: 'two Ready manager pods', timeoutMs: 120_000, intervalMs: 500 });
+    await waitFor(async () => (await leader()) !== undefined, { what: 'a leader', timeoutMs: 60_000, intervalMs: 500 });
+    const holder = await leader();
+    assert.ok((await managerPods()).some((p) => holder?.startsWith(p.metadata?.name ?? '?') === true), `the Lease holder ${holder ?? ''} is a manager pod`);
+  });
+
+  it('brings the examples to life: Sites with VRAs, a Ready Zorg with its namespaces and ZCC', async () => {
+    // The tenant's workload and VPG (05, 06) need the tenant namespaces the Zorg creates: apply
+    // the provider's part first, then the rest once the namespaces exist.
+    for (const file of ['01-sites.yaml', '02-service-profile.yaml', '03-zorg.yaml', '04-zcc.yaml']) {
+      await cluster.kubectl(['apply', '-f', `${examples}/${file}`]);
+    }
+    await waitFor(async () => conditionTrue(await get('zorgs', 'acme'), 'Ready'), { what: 'Zorg acme Ready', timeoutMs: 180_000, intervalMs: 1000 });
+    for (const ns of ['acme-prod', 'acme-dr', 'acme-test']) {
+      const namespace = await core.readNamespace({ name: ns });
+      assert.equal(namespace.metadata?.labels?.['zcsp.io/zorg'], 'acme');
+    }
+    await cluster.kubectl(['apply', '-f', `${examples}/05-tenant-app.yaml`, '-f', `${examples}/06-vpg.yaml`]);
+    await waitFor(async () => conditionTrue(await get('sites', 'prod'), 'Ready') && conditionTrue(await get('sites', 'dr'), 'Ready'),
+      { what: 'Sites Ready', timeoutMs: 180_000, intervalMs: 1000 });
+    const vras = (await core.listNamespacedPod({ namespace: NS, labelSelector: 'zcsp.io/role=vra' })).items;
+    assert.equal(vras.filter(ready).length, 4, 'one Ready VRA per node of both sites');
+    for (const vra of vras) {
+      assert.equal(await (await fetch(`http://${vra.status?.podIP ?? ''}:9440/healthz`)).text(), 'ok');
+    }
+    await waitFor(async () => conditionTrue(await get('zccs', 'acme', NS), 'Ready'), { what: 'ZCC acme Ready', timeoutMs: 180_000, intervalMs: 1000 });
+  });
+
+  it('gives a tenant admin their VPGs and nothing else', async () => {
+    const admin = await cluster.user('bob@acme.example', ['acme-admins']);
+    const asAdmin = admin.kubeConfig.makeApiClient(CustomObjectsApi);
+    const vpgs = { group: 'zcsp.io', version: 'v1alpha1', plural: 'vpgs' };
+    await waitFor(async () => (await asAdmin.listNamespacedCustomObject({ ...vpgs, namespace: 'acme-prod' })) !== undefined,
+      { what: 'tenant admin may list VPGs', timeoutMs: 30_000 });
+    const forbidden = (err: unknown): boolean => statusCode(err) === 403;
+    await assert.rejects(admin.kubeConfig.makeApiClient(CoreV1Api).listNamespacedSecret({ namespace: 'acme-prod' }), forbidden);
+    await assert.rejects(asAdmin.listNamespacedCustomObject({ ...vpgs, namespace: NS }), forbidden);
+    await assert.rejects(asAdmin.patchClusterCustomObject({ group: 'zcsp.io', version: 'v1alpha1', plural: 'sites', name: 'prod', body: [{ op: 'add', path: '/spec/description', value: 'mine' }] }), forbidden);
+  });
+
+  it('hands over when the leader dies, and the new leader writes nothing at steady state', async () => {
+    const before = await leader();
+    const pods = await managerPods();
+    const leaderPod = pods.find((p) => before?.startsWith(p.metadata?.name ?? '?') === true);
+    assert.ok(leaderPod, 'the leader is one of the pods');
+    const standby = pods.find((p) => p !== leaderPod);
+    assert.ok(standby);
+    const standbyWritesBefore = await writesOf(standby);
+    const dead = leaderPod.metadata?.name ?? '';
+    // A crash: the leader's processes are SIGKILLed, so nothing releases the Lease; another
+    // candidate (the standby, or the leader's own restarted container) must wait it out.
+    const killed = killPodProcesses(cluster.id, dead);
+    assert.ok(killed > 0, `found the processes of ${dead}`);
+    const t0 = Date.now();
+    let holder = '';
+    await waitFor(async () => {
+      holder = (await leader()) ?? '';
+      return holder !== '' && !holder.startsWith(dead);
+    }, { what: `a new leader after ${dead} died (holder now: ${holder})`, timeoutMs: 60_000, intervalMs: 250 });
+    const takeover = Date.now() - t0;
+    process.stdout.write(`# leader handover after a crash: ${takeover} ms (lease duration 15 s), to ${holder}\n`);
+    assert.ok(takeover < 15_000 + 2 * 2000 + 3000, `takeover within the lease duration (took ${takeover} ms)`);
+    let newLeader: V1Pod | undefined;
+    await waitFor(async () => {
+      newLeader = (await managerPods()).find((p) => holder.startsWith(p.metadata?.name ?? '?') && p.status?.podIP !== undefined);
+      return newLeader !== undefined;
+    }, { what: 'the new leader pod', timeoutMs: 30_000 });
+    const leaderNow = newLeader as V1Pod;
+    const writesBefore = leaderNow.metadata?.name === standby.metadata?.name ? standbyWritesBefore : 0;
+    // The new leader re-reads everything and must find nothing to change. Its informers have to
+    // sync and its controllers to run through every key: wait until every controller has
+    // reconciled, no key waits and no worker runs, three polls in a row; then count.
+    let quietRounds = 0;
+    await waitFor(async () => {
+      const m = await metricsOf(leaderNow);
+      const reconciled = ['zorg', 'service-profile', 'site', 'zcc'].every((c) => sum(m, 'zcsp_reconcile_total', `controller="${c}"`) > 0);
+      const idle = sum(m, 'zcsp_workqueue_depth') === 0 && sum(m, 'zcsp_controller_active_workers') === 0;
+      quietRounds = reconciled && idle ? quietRounds + 1 : 0;
+      return quietRounds >= 3;
+    }, { what: 'the new leader reconciled everything and went quiet', timeoutMs: 120_000, intervalMs: 1000 });
+    const writes = (await writesOf(leaderNow)) - writesBefore;
+    assert.equal(writes, 0, 'the new leader rewrote nothing');
+  });
+
+  it('ran under exactly the chart\'s RBAC: no request of the operator was forbidden', async () => {
+    for (const pod of await managerPods()) {
+      const log = await readFile(await cluster.kubelet(pod.spec?.nodeName ?? '').containerLogPath(NS, pod.metadata?.name ?? '', 'manager'), 'utf8');
+      assert.doesNotMatch(log, /forbidden/i, `${pod.metadata?.name ?? ''} hit a missing permission`);
+    }
+  });
+});
