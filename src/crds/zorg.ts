@@ -73,8 +73,16 @@ export const ZorgSpec = withRules(z.strictObject({
 ]).describe('The tenant: who its members are, what it may protect, and where.');
 export type ZorgSpec = z.output<typeof ZorgSpec>;
 
+const namespaceState = z.strictObject({
+  name: namespaceName('A namespace of the spec.'),
+  state: z.enum(['Ready', 'Conflict', 'Terminating'])
+    .describe('Ready: the Zorg\'s, with its roles, quota and policies. Conflict: exists and is not the Zorg\'s (not adopted). Terminating: being deleted.'),
+  message: z.string().max(1024).optional().describe('Why, when not Ready.'),
+});
+
 export const ZorgStatus = z.strictObject({
   ...statusBase,
+  namespaces: listMap(namespaceState, ['name'], { max: 32 }, 'Each namespace of spec.namespaces and its state.').optional(),
   vpgCount: z.int().min(0).optional().describe('How many VPGs the tenant has, in all its namespaces.'),
   protectedSize: quantity('Total size of the volumes the tenant\'s VPGs protect.').optional(),
 }).describe('What the controller observed of the tenant: usage against quotas, and conditions.');

@@ -29,7 +29,8 @@ describe('zorgStatus', () => {
     assert.ok(conditions(s).every((c) => c.observedGeneration === 3));
     assert.equal(cond(s, 'QuotaExceeded')?.status, 'False');
     assert.equal(cond(s, 'QuotaExceeded')?.message, '2 of 10 VPGs, 15Gi of 1Ti protected');
-    assert.deepEqual(Object.keys(s).sort(), ['conditions', 'observedGeneration', 'protectedSize', 'vpgCount'], 'only fields the CRD schema has');
+    assert.deepEqual(Object.keys(s).sort(), ['conditions', 'namespaces', 'observedGeneration', 'protectedSize', 'vpgCount'], 'only fields the CRD schema has');
+    assert.deepEqual(s['namespaces'], healthy.namespaces.map((n) => ({ name: n.name, state: n.state })));
   });
 
   it('is the same status (no write) when nothing changed, later', () => {
@@ -43,6 +44,10 @@ describe('zorgStatus', () => {
     assert.equal(cond(s, 'Ready')?.status, 'False');
     assert.equal(cond(s, 'Ready')?.reason, 'NamespaceConflict');
     assert.match(cond(s, 'Ready')?.message ?? '', /NamespacesReady: namespace shared belongs to Zorg globex/);
+    assert.deepEqual(s['namespaces'], [
+      { name: 'acme-prod', state: 'Ready' },
+      { name: 'shared', state: 'Conflict', message: 'namespace shared belongs to Zorg globex' },
+    ]);
   });
 
   it('reports missing and deleting service profiles', () => {

@@ -131,6 +131,7 @@ export function zorgStatus(current: { conditions?: unknown } | undefined, o: Zor
   return {
     ...generation,
     conditions,
+    namespaces: o.namespaces.map((n) => ({ name: n.name, state: n.state, ...(n.message !== undefined && { message: n.message.slice(0, 1024) }) })),
     vpgCount: o.vpgCount,
     protectedSize: formatBytes(o.protectedBytes),
   };
