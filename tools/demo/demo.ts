@@ -15,23 +15,38 @@ out.write(`\nkubectl alongside:  export KUBECONFIG=${cluster.kubeconfigPath}\n`)
 out.write(`binaries:           ${cluster.binaries.kubectl}, ${cluster.binaries.helm}\n`);
 out.write('Ctrl-C stops the cluster and removes everything.\n\n');
 
+// Ctrl-C: the cluster's own handler tears everything down and exits; the view just stops.
+// An object, not a let: TypeScript cannot see the handler flip a local boolean.
+const view = { stopping: false };
+process.once('SIGINT', () => {
+  view.stopping = true;
+  out.write('\nstopping the local cluster…\n');
+});
+
 let previous: string[] = [];
-for (;;) {
+let previousShape = '';
+while (!view.stopping) {
   let lines: string[];
+  let shape: string;
   try {
     const [nodes, pods] = await Promise.all([core.listNode(), core.listPodForAllNamespaces()]);
     lines = renderStatus(nodes.items, pods.items, new Date());
+    // The same table with every age at zero: what changed apart from the clock.
+    shape = renderStatus(nodes.items, pods.items, new Date(0)).join('\n');
   } catch (err: unknown) {
+    if (view.stopping) break;
     lines = [`cannot read the cluster: ${err instanceof Error ? err.message : String(err)}`];
+    shape = lines.join('\n');
   }
   if (out.isTTY) {
     // Redraw in place: up over the previous table, clear to the end of the screen.
     if (previous.length > 0) out.write(`\x1b[${previous.length}A\x1b[0J`);
     out.write(lines.join('\n') + '\n');
     previous = lines;
-  } else if (lines.join('\n') !== previous.join('\n')) {
+  } else if (shape !== previousShape) {
+    // Into a file or a pipe: a new table only when something other than the ages changed.
     out.write(lines.join('\n') + '\n\n');
-    previous = lines;
+    previousShape = shape;
   }
   await new Promise((r) => setTimeout(r, 2000));
 }
