@@ -16,16 +16,17 @@ out.write(`binaries:           ${cluster.binaries.kubectl}, ${cluster.binaries.h
 out.write('Ctrl-C stops the cluster and removes everything.\n\n');
 
 // Ctrl-C: the cluster's own handler tears everything down and exits; the view just stops.
-// An object, not a let: TypeScript cannot see the handler flip a local boolean.
-const view = { stopping: false };
+// Read through a function: TypeScript cannot see the handler flip the flag between awaits.
+let stopping = false;
+const stopped = (): boolean => stopping;
 process.once('SIGINT', () => {
-  view.stopping = true;
+  stopping = true;
   out.write('\nstopping the local cluster…\n');
 });
 
 let previous: string[] = [];
 let previousShape = '';
-while (!view.stopping) {
+while (!stopped()) {
   let lines: string[];
   let shape: string;
   try {
@@ -34,7 +35,7 @@ while (!view.stopping) {
     // The same table with every age at zero: what changed apart from the clock.
     shape = renderStatus(nodes.items, pods.items, new Date(0)).join('\n');
   } catch (err: unknown) {
-    if (view.stopping) break;
+    if (stopped()) break;
     lines = [`cannot read the cluster: ${err instanceof Error ? err.message : String(err)}`];
     shape = lines.join('\n');
   }
