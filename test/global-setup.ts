@@ -3,9 +3,8 @@
 // does not spend its timeout compiling Kubernetes. Teardown: the ground truth that no process
 // of any cluster started by this run is left (every one carries the run id in its environment).
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { resolveBinaries } from './cluster/binaries.ts';
-import { TEST_RUN_ENV as RUN_ENV } from './cluster/process.ts';
+import { TEST_RUN_ENV as RUN_ENV, findMarkedProcesses } from './cluster/process.ts';
 
 export async function globalSetup(): Promise<void> {
   process.env[RUN_ENV] = randomBytes(6).toString('hex');
@@ -13,18 +12,7 @@ export async function globalSetup(): Promise<void> {
 }
 
 function leftovers(runId: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid)) {
-    try {
-      if (!readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`${RUN_ENV}=${runId}`)) continue;
-      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-      found.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').join(' ').trim()}`);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return found;
+  return findMarkedProcesses(RUN_ENV, runId).map((p) => `${p.pid} ${p.cmdline}`);
 }
 
 export async function globalTeardown(): Promise<void> {

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { UsageError, type Command } from '../cli/command.ts';
+import { parsePort, untilStopSignal } from '../cli/args.ts';
+import type { Command } from '../cli/command.ts';
 import { startDiagServer } from './server.ts';
 
 const help = `usage: zcsp diag [--port N] [--host ADDR] [--stamp FILE]
@@ -28,24 +29,16 @@ export const diagCommand: Command = {
       process.stdout.write(help + '\n');
       return 0;
     }
-    const port = Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new UsageError(`--port: "${values.port}" is not a port number (0-65535)`);
-    }
+    const port = parsePort('port', values.port);
     const server = await startDiagServer({
       port,
       ...(values.host !== undefined && { host: values.host }),
       ...(values.stamp !== undefined && { stampFile: values.stamp }),
     });
     process.stdout.write(`diag: listening on ${server.url}\n`);
-    await new Promise<void>((resolve) => {
-      const stop = (): void => {
-        process.stdout.write('diag: shutting down\n');
-        void server.close().then(resolve);
-      };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-    });
+    await untilStopSignal();
+    process.stdout.write('diag: shutting down\n');
+    await server.close();
     return 0;
   },
 };

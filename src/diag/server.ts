@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import type { AddressInfo } from 'node:net';
+import { listen, type Listening } from '../net/listen.ts';
 
 export interface DiagServerOptions {
   port: number;
@@ -10,10 +10,7 @@ export interface DiagServerOptions {
   stampFile?: string;
 }
 
-export interface DiagServer {
-  readonly url: string;
-  close(): Promise<void>;
-}
+export type DiagServer = Listening;
 
 /** Pod identity as the downward API hands it over, falling back to what the process can see. */
 function identity(): Record<string, string | undefined> {
@@ -44,21 +41,5 @@ export async function startDiagServer(options: DiagServerOptions): Promise<DiagS
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return {
-    url: `http://${host}:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listen(server, options.port, options.host);
 }

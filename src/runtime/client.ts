@@ -194,25 +194,26 @@ export class KubeClient {
     r: ResourceType<T>, name: string, namespace: string | undefined, patch: unknown,
     options: { fieldManager?: string; subresource?: string } = {},
   ): Promise<T> {
-    return this.request<T>({
-      method: 'PATCH',
-      path: resourcePath(r, { namespace, name, subresource: options.subresource }),
-      query: { fieldManager: options.fieldManager },
-      body: patch,
-      contentType: CONTENT_TYPE.mergePatch,
-    });
+    return this.#patch(r, name, namespace, patch, CONTENT_TYPE.mergePatch, options);
   }
 
   jsonPatch<T extends KubeObject>(
     r: ResourceType<T>, name: string, namespace: string | undefined, operations: readonly JsonPatchOperation[],
     options: { fieldManager?: string; subresource?: string } = {},
   ): Promise<T> {
+    return this.#patch(r, name, namespace, operations, CONTENT_TYPE.jsonPatch, options);
+  }
+
+  #patch<T extends KubeObject>(
+    r: ResourceType<T>, name: string, namespace: string | undefined, body: unknown, contentType: string,
+    options: { fieldManager?: string; subresource?: string },
+  ): Promise<T> {
     return this.request<T>({
       method: 'PATCH',
       path: resourcePath(r, { namespace, name, subresource: options.subresource }),
       query: { fieldManager: options.fieldManager },
-      body: operations,
-      contentType: CONTENT_TYPE.jsonPatch,
+      body,
+      contentType,
     });
   }
 

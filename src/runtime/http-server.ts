@@ -2,7 +2,7 @@
 // alive and its event loop turns) and /readyz (ready to serve: caches synced and, on the leader,
 // controllers running). `?verbose` lists each check, as the API server's own endpoints do.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen, type Listening } from '../net/listen.ts';
 import { PROMETHEUS_CONTENT_TYPE, type Registry } from './metrics.ts';
 
 export interface Check {
@@ -19,11 +19,7 @@ export interface HttpServerOptions {
   ready?: readonly Check[];
 }
 
-export interface HttpServer {
-  readonly url: string;
-  readonly port: number;
-  close(): Promise<void>;
-}
+export type HttpServer = Listening;
 
 function runChecks(checks: readonly Check[], verbose: boolean): { ok: boolean; body: string } {
   const results = checks.map((c) => {
@@ -70,21 +66,5 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return {
-    url: `http://${host}:${address.port}`,
-    port: address.port,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-  };
+  return listen(server, options.port, options.host);
 }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { UsageError, type Command } from '../cli/command.ts';
+import { parsePort, untilStopSignal } from '../cli/args.ts';
+import type { Command } from '../cli/command.ts';
 import { startVraServer } from './server.ts';
 
 const help = `usage: zcsp vra [--port N] [--host ADDR] [--data-dir DIR]
@@ -28,15 +29,11 @@ export const vraCommand: Command = {
       process.stdout.write(help + '\n');
       return 0;
     }
-    const port = Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: "${values.port}" is not a port number (0-65535)`);
+    const port = parsePort('port', values.port);
     const server = await startVraServer({ port, dataDir: values['data-dir'], ...(values.host !== undefined && { host: values.host }) });
     process.stdout.write(`vra: listening on ${server.url}, data in ${values['data-dir']}\n`);
-    await new Promise<void>((resolve) => {
-      const stop = (): void => void server.close().then(resolve);
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-    });
+    await untilStopSignal();
+    await server.close();
     return 0;
   },
 };

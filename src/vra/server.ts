@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { access, constants, mkdir } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
+import { listen, type Listening } from '../net/listen.ts';
 
 export interface VraServerOptions {
   port: number;
@@ -9,10 +9,7 @@ export interface VraServerOptions {
   dataDir: string;
 }
 
-export interface VraServer {
-  readonly url: string;
-  close(): Promise<void>;
-}
+export type VraServer = Listening;
 
 /** Ready means the VRA's volume is there and writable: without it nothing can be journaled. */
 async function dataDirUsable(dir: string): Promise<boolean> {
@@ -44,19 +41,5 @@ export async function startVraServer(options: VraServerOptions): Promise<VraServ
       }
     })();
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  return {
-    url: `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-  };
+  return listen(server, options.port, options.host);
 }

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { parsePort } from '../cli/args.ts';
 import { UsageError, type Command } from '../cli/command.ts';
 
 const help = `usage: zcsp zcc --zorg NAME --routes CONFIGMAP [options]
@@ -64,8 +65,7 @@ export const zccCommand: Command = {
     if (routes === undefined || routes === '') throw new UsageError('--routes is required');
     if (namespace === undefined || namespace === '') throw new UsageError('--namespace (or $POD_NAMESPACE) is required');
     const listen = parseListen(values.listen);
-    const healthPort = Number(values['health-port']);
-    if (!(Number.isInteger(healthPort) && healthPort >= 0 && healthPort <= 65535)) throw new UsageError(`--health-port: "${values['health-port']}" is not a port number`);
+    const healthPort = parsePort('health-port', values['health-port']);
     const idleTimeoutMs = seconds('idle-timeout', values['idle-timeout']);
     const helloTimeoutMs = seconds('hello-timeout', values['hello-timeout']);
 

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, Registry, createLogger, startHttpServer } from '../runtime/index.ts';
+import { untilStopSignal } from '../cli/args.ts';
 import { VraDirectory } from './directory.ts';
 import { startZccProxy } from './proxy.ts';
 
@@ -65,23 +66,17 @@ export async function serveZcc(o: ServeOptions): Promise<number> {
     ],
   });
   log.info({ tunnel: `${proxy.host}:${proxy.port}`, health: http.url, namespace: o.namespace, routes: o.routesConfigMap }, 'connector serving');
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      log.info({ signal }, 'stopping: open tunnels get 20 s to finish');
-      stopping = true;
-      void (async () => {
-        try {
-          await proxy.close({ graceMs: 20_000 });
-          await directory.stop();
-          await http.close();
-          await client.close();
-        } finally {
-          resolve();
-        }
-      })();
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
+  const signal = await untilStopSignal();
+  log.info({ signal }, 'stopping: open tunnels get 20 s to finish');
+  stopping = true;
+  try {
+    await proxy.close({ graceMs: 20_000 });
+    await directory.stop();
+    await http.close();
+    await client.close();
+  } catch (err: unknown) {
+    log.error({ err }, 'shutdown failed');
+    return 1;
+  }
   return 0;
 }

@@ -3,14 +3,13 @@
 // cluster process dies with it), waits until the cluster is ready and returns; `down` stops the
 // supervisor, makes sure nothing of the cluster is left running and removes its folder.
 import { spawn } from 'node:child_process';
-import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCluster } from './cluster.ts';
 import { killClusterProcesses } from './process.ts';
-import { tailFile } from './tail.ts';
 
 const dir = process.env['ZCSP_CLUSTER_DIR'] ?? join(tmpdir(), 'zcsp-local-cluster');
 const stateFile = join(dir, 'supervisor.json');
@@ -44,6 +43,23 @@ function alive(pid: number): boolean {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Copies the complete lines a log gained past `offset` to stdout, indented; returns the new offset. */
+function relay(file: string, offset: number): number {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size <= offset) return offset;
+    const buffer = Buffer.alloc(size - offset);
+    readSync(fd, buffer, 0, buffer.length, offset);
+    const text = buffer.toString('utf8');
+    const complete = text.lastIndexOf('\n') + 1;
+    for (const line of text.slice(0, complete).split('\n')) if (line !== '') process.stdout.write(`  ${line}\n`);
+    return offset + Buffer.byteLength(text.slice(0, complete));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 async function up(): Promise<number> {
   const current = readState();
   if (current !== undefined && alive(current.pid) && current.phase === 'ready' && current.kubeconfig !== undefined) {
@@ -66,13 +82,11 @@ async function up(): Promise<number> {
   closeSync(out);
   child.unref();
   process.stdout.write(`starting local cluster in ${dir} (log: ${supervisorLog})\n`);
-  let shown = 0;
+  let offset = 0;
   for (;;) {
     await sleep(250);
-    // Relay the supervisor's progress, so a first run that builds binaries is not silent.
-    const lines = tailFile(supervisorLog, 10_000).split('\n').filter((l) => l !== '');
-    for (const line of lines.slice(shown)) process.stdout.write(`  ${line}\n`);
-    shown = lines.length;
+    // Relay what the supervisor logged since last time, so a first run that builds binaries is not silent.
+    offset = relay(supervisorLog, offset);
     const state = readState();
     if (state?.phase === 'ready' && state.kubeconfig !== undefined) {
       process.stdout.write(`local cluster ready: ${state.server ?? ''}; stop it with \`npm run cluster:down\`\n`);

@@ -22,7 +22,7 @@ import { findClusterProcesses, killClusterProcesses, startProcess, type ManagedP
 import { startProvisioner, storageClass, type Provisioner } from './provisioner.ts';
 import { claimSlot, podSubnet, type Slot } from './slots.ts';
 import type { Kubelet } from './kubelet/index.ts';
-import { tailFile } from './tail.ts';
+import { readTailSync } from './tail.ts';
 
 const execFileAsync = promisify(execFile);
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
@@ -165,7 +165,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
     return p;
   };
   const died = (p: ManagedProcess) => (): string | undefined =>
-    p.exitStatus === undefined ? undefined : `${p.name} exited (${JSON.stringify(p.exitStatus)}); last log lines:\n${tailFile(p.logFile, 30)}`;
+    p.exitStatus === undefined ? undefined : `${p.name} exited (${JSON.stringify(p.exitStatus)}); last log lines:\n${readTailSync(p.logFile, 8192).trimEnd().split('\n').slice(-30).join('\n')}`;
 
   try {
     slot = claimSlot();

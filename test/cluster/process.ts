@@ -108,7 +108,12 @@ export interface ProcessInfo {
  * "nothing is left behind", independent of what the harness thinks it started.
  */
 export function findClusterProcesses(clusterId: string): ProcessInfo[] {
-  const marker = `${CLUSTER_ID_ENV}=${clusterId}`;
+  return findMarkedProcesses(CLUSTER_ID_ENV, clusterId);
+}
+
+/** Every live process (zombies aside) whose environment has `name=value`. */
+export function findMarkedProcesses(name: string, value: string): ProcessInfo[] {
+  const marker = `${name}=${value}`;
   const found: ProcessInfo[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;

@@ -9,7 +9,7 @@ import type { ContainerProbes } from './probes.ts';
 import type { ContainerState, ContainerStatus } from './pod-status.ts';
 import { apiTime } from './pod-status.ts';
 import { startSandbox, type Sandbox, type SandboxSpec } from './sandbox.ts';
-import { readTailLines } from './tail.ts';
+import { readTailLines } from '../tail.ts';
 
 export type ContainerKind = 'init' | 'sidecar' | 'regular';
 

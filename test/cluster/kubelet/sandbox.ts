@@ -11,7 +11,7 @@ import { MARKER_ENVS, startProcess, type ExitStatus, type ManagedProcess } from 
 import { planMounts, toBwrapArgs, type EntryType, type FsView, type MountRequest } from './mount-plan.ts';
 import { childPids, parentPid } from './procfs.ts';
 import { constants } from 'node:os';
-import { readTailSync } from './tail.ts';
+import { readTailSync } from '../tail.ts';
 
 export interface SandboxSpec {
   /** For messages: "<ns>/<pod>/<container>". */
