@@ -25,3 +25,12 @@ export function childPids(ppid: number): number[] {
   }
   return found;
 }
+
+/** The argv of a process as one NUL-separated string, or undefined when it is gone. */
+export function cmdline(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+  } catch {
+    return undefined;
+  }
+}

@@ -1,5 +1,5 @@
 // Runs real bubblewrap sandboxes: needs root and bwrap (both present on the test machines).
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { findClusterProcesses } from '../process.ts';
 import { runHandler, type HandlerContext } from './handlers.ts';
-import { DEFAULT_CAPABILITIES, startSandbox, type SandboxSpec } from './sandbox.ts';
+import { DEFAULT_CAPABILITIES, startSandbox, type Sandbox, type SandboxSpec } from './sandbox.ts';
 
 function sandboxSupport(): string | false {
   if (process.getuid?.() !== 0) return 'needs root';
@@ -41,6 +41,21 @@ describe('sandbox (real bubblewrap)', { skip: sandboxSupport() }, () => {
     await writeFile(join(tokenDir, 'token'), 'fake-token');
     await writeFile(join(tokenDir, 'namespace'), 'shop');
     await writeFile(hostnameFile, 'web-0\n');
+  });
+
+  // A failed assertion must not leave a container running: it would keep this file's process
+  // (and the whole run) waiting.
+  const running: Sandbox[] = [];
+  async function start(sandboxSpec: SandboxSpec): Promise<Sandbox> {
+    const sandbox = await startSandbox(sandboxSpec);
+    running.push(sandbox);
+    return sandbox;
+  }
+  afterEach(async () => {
+    for (const sandbox of running.splice(0)) {
+      sandbox.kill();
+      await sandbox.exited;
+    }
   });
 
   after(async () => {
@@ -81,7 +96,7 @@ describe('sandbox (real bubblewrap)', { skip: sandboxSupport() }, () => {
       'ls /proc | grep -c "^[0-9]"',
       'env | sort | grep -v "^PWD=\\|^SHLVL=\\|^_="',
     ].join('; ');
-    const sandbox = await startSandbox(spec('volumes', script));
+    const sandbox = await start(spec('volumes', script));
     const exit = await sandbox.exited;
     const log = await readFile(join(dir, 'logs', 'volumes.log'), 'utf8');
     assert.deepEqual(exit, { exitCode: 0 }, log);
@@ -97,10 +112,10 @@ describe('sandbox (real bubblewrap)', { skip: sandboxSupport() }, () => {
   });
 
   it('reports the exit code, and 128+signal for a killed container', async () => {
-    assert.deepEqual(await (await startSandbox(spec('exit7', 'exit 7'))).exited, { exitCode: 7 });
+    assert.deepEqual(await (await start(spec('exit7', 'exit 7'))).exited, { exitCode: 7 });
 
     // `sleep` as PID 1 ignores SIGTERM, as it would in a container; SIGKILL ends it.
-    const stubborn = await startSandbox(spec('stubborn', 'exec sleep 60'));
+    const stubborn = await start(spec('stubborn', 'exec sleep 60'));
     await waitFor(() => stubborn.containerPid() !== undefined);
     assert.equal(stubborn.signal('SIGTERM'), true);
     await new Promise((r) => setTimeout(r, 300));
@@ -108,7 +123,7 @@ describe('sandbox (real bubblewrap)', { skip: sandboxSupport() }, () => {
     stubborn.kill();
     assert.equal((await stubborn.exited).exitCode, 137);
 
-    const polite = await startSandbox(spec('polite', 'trap "exit 0" TERM; while :; do sleep 1 & wait $!; done'));
+    const polite = await start(spec('polite', 'trap "exit 0" TERM; while :; do sleep 1 & wait $!; done'));
     await waitFor(() => polite.containerPid() !== undefined);
     await new Promise((r) => setTimeout(r, 200));
     polite.signal('SIGTERM');
@@ -116,7 +131,7 @@ describe('sandbox (real bubblewrap)', { skip: sandboxSupport() }, () => {
   });
 
   it('kills every process of the sandbox when PID 1 goes, leaving nothing behind', async () => {
-    const sandbox = await startSandbox(spec('orphans', '(sleep 300 &); (sleep 300 &); exec sleep 300'));
+    const sandbox = await start(spec('orphans', '(sleep 300 &); (sleep 300 &); exec sleep 300'));
     await waitFor(() => findClusterProcesses(clusterId).filter((p) => p.cmdline.startsWith('sleep 300')).length === 3);
     sandbox.kill();
     await sandbox.exited;
@@ -124,7 +139,7 @@ describe('sandbox (real bubblewrap)', { skip: sandboxSupport() }, () => {
   });
 
   it('runs exec probes inside the container: its mounts, hostname, pid namespace and env', async () => {
-    const sandbox = await startSandbox(spec('exec', 'trap "exit 0" TERM; while :; do sleep 1 & wait $!; done'));
+    const sandbox = await start(spec('exec', 'trap "exit 0" TERM; while :; do sleep 1 & wait $!; done'));
     await waitFor(() => sandbox.containerPid() !== undefined);
     const ctx: HandlerContext = {
       podIP: '127.0.0.1',
@@ -144,7 +159,7 @@ describe('sandbox (real bubblewrap)', { skip: sandboxSupport() }, () => {
   });
 
   it('reports a command that cannot run as a start error', async () => {
-    const sandbox = await startSandbox({ ...spec('missing', ''), argv: ['/no/such/binary'] });
+    const sandbox = await start({ ...spec('missing', ''), argv: ['/no/such/binary'] });
     const exit = await sandbox.exited;
     assert.equal(exit.exitCode, 128);
     assert.match(exit.startError ?? '', /execvp \/no\/such\/binary: No such file or directory/);

@@ -9,7 +9,7 @@
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { MARKER_ENVS, startProcess, type ExitStatus, type ManagedProcess } from '../process.ts';
 import { planMounts, toBwrapArgs, type EntryType, type FsView, type MountRequest } from './mount-plan.ts';
-import { childPids, parentPid } from './procfs.ts';
+import { childPids, cmdline, parentPid } from './procfs.ts';
 import { constants } from 'node:os';
 import { readTailSync } from '../tail.ts';
 
@@ -129,7 +129,14 @@ export async function startSandbox(spec: SandboxSpec): Promise<Sandbox> {
   const containerPid = (): number | undefined => {
     if (exit !== undefined) return undefined;
     if (cached !== undefined && parentPid(cached) === proc.pid) return cached;
-    cached = childPids(proc.pid)[0];
+    cached = undefined;
+    // bwrap's child exists while it still builds the mount tree; until it execs the command it
+    // runs bwrap's own argv, and entering its namespaces then (an exec probe) finds a half-made root.
+    const child = childPids(proc.pid)[0];
+    if (child === undefined) return undefined;
+    const own = cmdline(child);
+    if (own === undefined || own === cmdline(proc.pid)) return undefined;
+    cached = child;
     return cached;
   };
   const killGroup = (): void => {
