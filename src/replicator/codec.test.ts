@@ -1,0 +1,77 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { CodecError, decodeRecord, encodeRecord, recordType } from './codec.ts';
+import type { Record } from './ops.ts';
+
+const digest = Buffer.alloc(32, 7);
+const samples: Record[] = [
+  { kind: 'op', volume: 'data', op: { op: 'mkdir', path: 'a/b', mode: 0o755 } },
+  { kind: 'op', volume: 'data', op: { op: 'create', path: 'a/b/c.txt', id: 2 ** 40 + 3, mode: 0o4644 } },
+  { kind: 'op', volume: 'data', op: { op: 'symlink', path: 'link', target: '../../etc/passwd' } },
+  { kind: 'op', volume: 'data', op: { op: 'write', id: 5, offset: 2 ** 45, data: randomBytes(1000) } },
+  { kind: 'op', volume: 'data', op: { op: 'truncate', id: 5, size: 0 } },
+  { kind: 'op', volume: 'data', op: { op: 'rename', from: 'x', to: 'y/z' } },
+  { kind: 'op', volume: 'data', op: { op: 'unlink', path: 'ünïcode/✓' } },
+  { kind: 'op', volume: 'db.volume-1', op: { op: 'chmod', path: 'x', mode: 0o600 } },
+  { kind: 'op', volume: 'data', op: { op: 'digest', id: 9, size: 123, digest } },
+  { kind: 'checkpoint', checkpoint: { time: 1_764_000_000_123, tag: 'before upgrade', volumes: [{ volume: 'data', digest }, { volume: 'logs', digest }] } },
+];
+
+describe('record codec', () => {
+  it('round-trips every record type', () => {
+    for (const record of samples) {
+      const bytes = encodeRecord(record);
+      assert.deepEqual(decodeRecord(bytes), record);
+      assert.equal(recordType(bytes), record.kind === 'checkpoint' ? 'checkpoint' : record.op.op);
+    }
+  });
+
+  it('compresses write data that compresses, and not data that does not', () => {
+    const text = Buffer.alloc(64 * 1024, 'abcdefgh');
+    const packed = encodeRecord({ kind: 'op', volume: 'v', op: { op: 'write', id: 1, offset: 0, data: text } }, { compress: true });
+    assert.ok(packed.length < 1000, `${packed.length} bytes`);
+    assert.deepEqual(decodeRecord(packed), { kind: 'op', volume: 'v', op: { op: 'write', id: 1, offset: 0, data: text } });
+    const noise = randomBytes(64 * 1024);
+    const stored = encodeRecord({ kind: 'op', volume: 'v', op: { op: 'write', id: 1, offset: 0, data: noise } }, { compress: true });
+    assert.equal(stored[1], 0, 'no compression flag');
+    assert.equal(stored.length, noise.length + 2 + 2 + 16);
+  });
+
+  it('refuses hostile paths when encoding and when decoding', () => {
+    for (const path of ['../etc/passwd', '/etc/passwd', 'a//b', 'a/./b', '', 'a\0b', 'x/'.repeat(3000)]) {
+      assert.throws(() => encodeRecord({ kind: 'op', volume: 'v', op: { op: 'unlink', path } }), CodecError);
+      // Hand-made bytes, as a hostile peer would send them.
+      const p = Buffer.from(path);
+      const bytes = Buffer.concat([Buffer.from([7, 0, 1]), Buffer.from('v'), Buffer.from([p.length >> 8, p.length & 0xff]), p]);
+      assert.throws(() => decodeRecord(bytes), (err: unknown) => err instanceof CodecError && /unlink path/.test(err.message), path);
+    }
+  });
+
+  it('refuses truncated, padded, unknown and out-of-range records with a message naming the field', () => {
+    const write = encodeRecord(samples[3] as Record);
+    assert.throws(() => decodeRecord(write.subarray(0, 10)), /record ends inside write/);
+    const create = encodeRecord(samples[1] as Record);
+    assert.throws(() => decodeRecord(Buffer.concat([create, Buffer.from([0])])), /1 bytes left over after create/);
+    assert.throws(() => decodeRecord(Buffer.from([99, 0])), /unknown record type 99/);
+    assert.throws(() => decodeRecord(Buffer.alloc(0)), /unknown record type \(empty record\)/);
+    assert.throws(() => decodeRecord(Buffer.from([1, 4, 1, 0x76])), /mkdir has unknown flags 4/);
+    const badMode = Buffer.from(encodeRecord(samples[0] as Record));
+    badMode.writeUInt32BE(0o170000, 3 + 4);
+    assert.throws(() => decodeRecord(badMode), /mkdir mode 61440 is not a permission mode/);
+    const badVolume = Buffer.concat([Buffer.from([7, 0, 3]), Buffer.from('A_B'), Buffer.from([0, 1, 0x78])]);
+    assert.throws(() => decodeRecord(badVolume), /volume "A_B" is not a DNS subdomain/);
+    assert.throws(() => encodeRecord({ kind: 'op', volume: 'v', op: { op: 'truncate', id: -1, size: 0 } }), /truncate id -1/);
+    assert.throws(() => encodeRecord({ kind: 'op', volume: 'v', op: { op: 'write', id: 1, offset: 2 ** 48 - 2, data: Buffer.alloc(4) } }), /write end/);
+  });
+
+  it('refuses a write whose compressed data lies about its size (no zip bombs)', () => {
+    const text = Buffer.alloc(64 * 1024, 'a');
+    const packed = Buffer.from(encodeRecord({ kind: 'op', volume: 'v', op: { op: 'write', id: 1, offset: 0, data: text } }, { compress: true }));
+    packed.writeUInt32BE(100, 2 + 2 + 12);
+    assert.throws(() => decodeRecord(packed), (err: unknown) => err instanceof CodecError && /write data/.test(err.message));
+    const garbage = Buffer.from(packed);
+    garbage.fill(0xff, 2 + 2 + 16);
+    assert.throws(() => decodeRecord(garbage), /write data does not decompress/);
+  });
+});

@@ -1,0 +1,398 @@
+// The binary form of a record: one encoding for the wire and the journal. Everything decoded is
+// checked (types, lengths, paths, bounds) so a hostile peer or a corrupted file yields a
+// CodecError that says what is wrong, never an exception from deep inside or a path outside.
+//
+//   record     := u8 type | u8 flags | body
+//   op body    := u8 volumeLen | volume | fields of the op (below)
+//   checkpoint := f64 time | str16 tag | u16 n | n × (u8 len | volume | 32-byte digest)
+//   str16      := u16 byteLength | UTF-8
+//   u48        := 6 bytes big-endian
+//
+//   mkdir     u32 mode | str16 path            create    u48 id | u32 mode | str16 path
+//   symlink   str16 path | str16 target        write     u48 id | u48 offset | u32 rawLength | data
+//   truncate  u48 id | u48 size                rename    str16 from | str16 to
+//   unlink    str16 path                       chmod     u32 mode | str16 path
+//   digest    u48 id | u48 size | 32-byte digest
+//
+// A write's data is zstd-compressed when flags bit 0 is set (then rawLength is its size after
+// decompression, and decompression stops there: no zip bombs).
+import { constants, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
+import { DIGEST_BYTES } from './hash.ts';
+import { MAX_UINT48, MAX_WRITE_BYTES, MODE_MASK, type CheckpointMark, type Op, type OpName, type Record } from './ops.ts';
+import { checkLinkTarget, checkPath, volumeNameProblem } from './paths.ts';
+
+export class CodecError extends Error {
+  override readonly name = 'CodecError';
+}
+
+const OP_TYPES: readonly OpName[] = ['mkdir', 'create', 'symlink', 'write', 'truncate', 'rename', 'unlink', 'chmod', 'digest'];
+const TYPE_OF = new Map<OpName, number>(OP_TYPES.map((name, i) => [name, i + 1]));
+export const CHECKPOINT_TYPE = 10;
+const FLAG_ZSTD = 1;
+const MAX_TAG_BYTES = 253;
+const MAX_VOLUMES = 4096;
+
+export interface EncodeOptions {
+  /** Compress write data with zstd when that saves at least an eighth of it; default false. */
+  compress?: boolean;
+  /** zstd level; default 1 (the fastest: replication is limited by CPU long before ratio). */
+  level?: number;
+}
+
+class Writer {
+  private buf: Buffer;
+  private pos = 0;
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+  u8(v: number): void {
+    this.buf.writeUInt8(v, this.pos);
+    this.pos += 1;
+  }
+  u16(v: number): void {
+    this.buf.writeUInt16BE(v, this.pos);
+    this.pos += 2;
+  }
+  u32(v: number): void {
+    this.buf.writeUInt32BE(v, this.pos);
+    this.pos += 4;
+  }
+  u48(v: number): void {
+    this.buf.writeUIntBE(v, this.pos, 6);
+    this.pos += 6;
+  }
+  f64(v: number): void {
+    this.buf.writeDoubleBE(v, this.pos);
+    this.pos += 8;
+  }
+  bytes(b: Uint8Array): void {
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+  str8(s: string): void {
+    const b = Buffer.from(s);
+    this.u8(b.length);
+    this.bytes(b);
+  }
+  str16(s: string): void {
+    const b = Buffer.from(s);
+    this.u16(b.length);
+    this.bytes(b);
+  }
+  done(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+}
+
+function strBytes(s: string): number {
+  return Buffer.byteLength(s);
+}
+
+function checkUint(field: string, v: number, max: number): number {
+  if (!Number.isSafeInteger(v) || v < 0 || v > max) throw new CodecError(`${field} ${v} is not an integer in 0..${max}`);
+  return v;
+}
+
+function checkMode(field: string, v: number): number {
+  if (!Number.isInteger(v) || v < 0 || v > MODE_MASK) throw new CodecError(`${field} ${v} is not a permission mode (0..0o7777)`);
+  return v;
+}
+
+function checkVolume(field: string, name: string): string {
+  const problem = volumeNameProblem(name);
+  if (problem !== undefined) throw new CodecError(`${field} ${JSON.stringify(name.slice(0, 64))} ${problem}`);
+  return name;
+}
+
+function withPath<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err: unknown) {
+    if (err instanceof CodecError) throw err;
+    throw new CodecError((err as Error).message);
+  }
+}
+
+/** Encodes a record; the input is checked the same way decoding checks it. */
+export function encodeRecord(record: Record, options: EncodeOptions = {}): Buffer {
+  if (record.kind === 'checkpoint') return encodeCheckpoint(record.checkpoint);
+  const { volume, op } = record;
+  checkVolume('volume', volume);
+  const type = TYPE_OF.get(op.op);
+  if (type === undefined) throw new CodecError(`unknown op ${JSON.stringify((op as { op: unknown }).op)}`);
+  let flags = 0;
+  let payload: Uint8Array | undefined;
+  let size = 2 + 1 + strBytes(volume);
+  switch (op.op) {
+    case 'mkdir':
+    case 'chmod':
+      withPath(() => checkPath(`${op.op} path`, op.path));
+      checkMode(`${op.op} mode`, op.mode);
+      size += 4 + 2 + strBytes(op.path);
+      break;
+    case 'create':
+      withPath(() => checkPath('create path', op.path));
+      checkUint('create id', op.id, MAX_UINT48);
+      checkMode('create mode', op.mode);
+      size += 6 + 4 + 2 + strBytes(op.path);
+      break;
+    case 'symlink':
+      withPath(() => checkPath('symlink path', op.path));
+      withPath(() => checkLinkTarget('symlink target', op.target));
+      size += 2 + strBytes(op.path) + 2 + strBytes(op.target);
+      break;
+    case 'write': {
+      checkUint('write id', op.id, MAX_UINT48);
+      checkUint('write offset', op.offset, MAX_UINT48);
+      if (op.data.length > MAX_WRITE_BYTES) throw new CodecError(`write data is ${op.data.length} bytes, more than ${MAX_WRITE_BYTES}`);
+      checkUint('write end', op.offset + op.data.length, MAX_UINT48);
+      payload = op.data;
+      if (options.compress === true && op.data.length >= 512) {
+        const packed = zstdCompressSync(op.data, { params: { [constants.ZSTD_c_compressionLevel]: options.level ?? 1 } });
+        if (packed.length <= op.data.length - (op.data.length >> 3)) {
+          payload = packed;
+          flags |= FLAG_ZSTD;
+        }
+      }
+      size += 6 + 6 + 4 + payload.length;
+      break;
+    }
+    case 'truncate':
+      checkUint('truncate id', op.id, MAX_UINT48);
+      checkUint('truncate size', op.size, MAX_UINT48);
+      size += 12;
+      break;
+    case 'rename':
+      withPath(() => checkPath('rename from', op.from));
+      withPath(() => checkPath('rename to', op.to));
+      size += 2 + strBytes(op.from) + 2 + strBytes(op.to);
+      break;
+    case 'unlink':
+      withPath(() => checkPath('unlink path', op.path));
+      size += 2 + strBytes(op.path);
+      break;
+    case 'digest':
+      checkUint('digest id', op.id, MAX_UINT48);
+      checkUint('digest size', op.size, MAX_UINT48);
+      if (op.digest.length !== DIGEST_BYTES) throw new CodecError(`digest is ${op.digest.length} bytes, not ${DIGEST_BYTES}`);
+      size += 12 + DIGEST_BYTES;
+      break;
+  }
+  const w = new Writer(size);
+  w.u8(type);
+  w.u8(flags);
+  w.str8(volume);
+  switch (op.op) {
+    case 'mkdir':
+    case 'chmod':
+      w.u32(op.mode);
+      w.str16(op.path);
+      break;
+    case 'create':
+      w.u48(op.id);
+      w.u32(op.mode);
+      w.str16(op.path);
+      break;
+    case 'symlink':
+      w.str16(op.path);
+      w.str16(op.target);
+      break;
+    case 'write':
+      w.u48(op.id);
+      w.u48(op.offset);
+      w.u32(op.data.length);
+      w.bytes(payload ?? op.data);
+      break;
+    case 'truncate':
+      w.u48(op.id);
+      w.u48(op.size);
+      break;
+    case 'rename':
+      w.str16(op.from);
+      w.str16(op.to);
+      break;
+    case 'unlink':
+      w.str16(op.path);
+      break;
+    case 'digest':
+      w.u48(op.id);
+      w.u48(op.size);
+      w.bytes(op.digest);
+      break;
+  }
+  return w.done();
+}
+
+function encodeCheckpoint(mark: CheckpointMark): Buffer {
+  if (!Number.isFinite(mark.time) || mark.time < 0) throw new CodecError(`checkpoint time ${mark.time} is not a time`);
+  if (strBytes(mark.tag) > MAX_TAG_BYTES) throw new CodecError(`checkpoint tag is longer than ${MAX_TAG_BYTES} bytes`);
+  if (mark.volumes.length > MAX_VOLUMES) throw new CodecError(`checkpoint names ${mark.volumes.length} volumes, more than ${MAX_VOLUMES}`);
+  let size = 2 + 8 + 2 + strBytes(mark.tag) + 2;
+  for (const v of mark.volumes) {
+    checkVolume('checkpoint volume', v.volume);
+    if (v.digest.length !== DIGEST_BYTES) throw new CodecError(`checkpoint digest of ${v.volume} is ${v.digest.length} bytes, not ${DIGEST_BYTES}`);
+    size += 1 + strBytes(v.volume) + DIGEST_BYTES;
+  }
+  const w = new Writer(size);
+  w.u8(CHECKPOINT_TYPE);
+  w.u8(0);
+  w.f64(mark.time);
+  w.str16(mark.tag);
+  w.u16(mark.volumes.length);
+  for (const v of mark.volumes) {
+    w.str8(v.volume);
+    w.bytes(v.digest);
+  }
+  return w.done();
+}
+
+class Reader {
+  pos = 0;
+  private readonly buf: Buffer;
+  constructor(buf: Buffer) {
+    this.buf = buf;
+  }
+  need(n: number, what: string): void {
+    if (this.pos + n > this.buf.length) throw new CodecError(`record ends inside ${what} (${this.buf.length} bytes)`);
+  }
+  u8(what: string): number {
+    this.need(1, what);
+    return this.buf.readUInt8(this.pos++);
+  }
+  u16(what: string): number {
+    this.need(2, what);
+    const v = this.buf.readUInt16BE(this.pos);
+    this.pos += 2;
+    return v;
+  }
+  u32(what: string): number {
+    this.need(4, what);
+    const v = this.buf.readUInt32BE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+  u48(what: string): number {
+    this.need(6, what);
+    const v = this.buf.readUIntBE(this.pos, 6);
+    this.pos += 6;
+    return v;
+  }
+  f64(what: string): number {
+    this.need(8, what);
+    const v = this.buf.readDoubleBE(this.pos);
+    this.pos += 8;
+    return v;
+  }
+  bytes(n: number, what: string): Buffer {
+    this.need(n, what);
+    const b = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return b;
+  }
+  str(len: number, what: string): string {
+    const b = this.bytes(len, what);
+    const s = b.toString('utf8');
+    if (Buffer.byteLength(s) !== len) throw new CodecError(`${what} is not valid UTF-8`);
+    return s;
+  }
+  str8(what: string): string {
+    return this.str(this.u8(`${what} length`), what);
+  }
+  str16(what: string): string {
+    return this.str(this.u16(`${what} length`), what);
+  }
+  rest(): Buffer {
+    const b = this.buf.subarray(this.pos);
+    this.pos = this.buf.length;
+    return b;
+  }
+  end(what: string): void {
+    if (this.pos !== this.buf.length) throw new CodecError(`${this.buf.length - this.pos} bytes left over after ${what}`);
+  }
+}
+
+/** The record's type byte: a checkpoint or which op, without decoding (and decompressing) it. */
+export function recordType(bytes: Uint8Array): 'checkpoint' | OpName {
+  const type = bytes[0];
+  if (type === CHECKPOINT_TYPE) return 'checkpoint';
+  const name = type === undefined ? undefined : OP_TYPES[type - 1];
+  if (name === undefined) throw new CodecError(`unknown record type ${type ?? '(empty record)'}`);
+  return name;
+}
+
+/** Decodes and checks one record. */
+export function decodeRecord(bytes: Uint8Array): Record {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const r = new Reader(buf);
+  const typeName = recordType(buf);
+  r.pos = 1;
+  const flags = r.u8('flags');
+  if (typeName === 'checkpoint') {
+    if (flags !== 0) throw new CodecError(`checkpoint has unknown flags ${flags}`);
+    const time = r.f64('checkpoint time');
+    if (!Number.isFinite(time) || time < 0) throw new CodecError(`checkpoint time ${time} is not a time`);
+    const tag = r.str16('checkpoint tag');
+    if (Buffer.byteLength(tag) > MAX_TAG_BYTES) throw new CodecError(`checkpoint tag is longer than ${MAX_TAG_BYTES} bytes`);
+    const n = r.u16('checkpoint volume count');
+    if (n > MAX_VOLUMES) throw new CodecError(`checkpoint names ${n} volumes, more than ${MAX_VOLUMES}`);
+    const volumes: { volume: string; digest: Uint8Array }[] = [];
+    for (let i = 0; i < n; i++) {
+      const volume = checkVolume('checkpoint volume', r.str8('checkpoint volume'));
+      volumes.push({ volume, digest: r.bytes(DIGEST_BYTES, 'checkpoint digest') });
+    }
+    r.end('checkpoint');
+    return { kind: 'checkpoint', checkpoint: { time, tag, volumes } };
+  }
+  if ((typeName === 'write' ? flags & ~FLAG_ZSTD : flags) !== 0) throw new CodecError(`${typeName} has unknown flags ${flags}`);
+  const volume = checkVolume('volume', r.str8('volume'));
+  const op = withPath((): Op => {
+    switch (typeName) {
+      case 'mkdir':
+      case 'chmod': {
+        const mode = checkMode(`${typeName} mode`, r.u32(`${typeName} mode`));
+        return { op: typeName, mode, path: checkPath(`${typeName} path`, r.str16(`${typeName} path`)) };
+      }
+      case 'create': {
+        const id = r.u48('create id');
+        const mode = checkMode('create mode', r.u32('create mode'));
+        return { op: 'create', id, mode, path: checkPath('create path', r.str16('create path')) };
+      }
+      case 'symlink': {
+        const path = checkPath('symlink path', r.str16('symlink path'));
+        return { op: 'symlink', path, target: checkLinkTarget('symlink target', r.str16('symlink target')) };
+      }
+      case 'write': {
+        const id = r.u48('write id');
+        const offset = r.u48('write offset');
+        const rawLength = r.u32('write length');
+        if (rawLength > MAX_WRITE_BYTES) throw new CodecError(`write length ${rawLength} is more than ${MAX_WRITE_BYTES}`);
+        checkUint('write end', offset + rawLength, MAX_UINT48);
+        const stored = r.rest();
+        let data: Buffer;
+        if ((flags & FLAG_ZSTD) !== 0) {
+          try {
+            data = zstdDecompressSync(stored, { maxOutputLength: Math.max(rawLength, 1) });
+          } catch (err: unknown) {
+            throw new CodecError(`write data does not decompress: ${(err as Error).message}`);
+          }
+        } else {
+          data = stored;
+        }
+        if (data.length !== rawLength) throw new CodecError(`write data is ${data.length} bytes, the record says ${rawLength}`);
+        return { op: 'write', id, offset, data };
+      }
+      case 'truncate':
+        return { op: 'truncate', id: r.u48('truncate id'), size: r.u48('truncate size') };
+      case 'rename': {
+        const from = checkPath('rename from', r.str16('rename from'));
+        return { op: 'rename', from, to: checkPath('rename to', r.str16('rename to')) };
+      }
+      case 'unlink':
+        return { op: 'unlink', path: checkPath('unlink path', r.str16('unlink path')) };
+      case 'digest':
+        return { op: 'digest', id: r.u48('digest id'), size: r.u48('digest size'), digest: r.bytes(DIGEST_BYTES, 'digest') };
+    }
+  });
+  r.end(typeName);
+  return { kind: 'op', volume, op };
+}
