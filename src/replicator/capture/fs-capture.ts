@@ -1,0 +1,649 @@
+// Capture of a filesystem volume read through a host path. A pass looks at the tree (all of it,
+// or only where change hints point), then pushes, in an order the replica can apply: renames
+// (through temporary names, so swaps and chains are safe), removals (deepest first), then
+// folders, links and files shallowest first, each changed file's blocks, and its digest.
+//
+// Hard links are separate files: each path has its own file id and content on the replica.
+import { constants, type BigIntStats } from 'node:fs';
+import { lstat, open, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HASH_BYTES, blockCount, contentDigest, volumeDigest, type DigestEntry } from '../hash.ts';
+import type { FsManifest, Manifest, ManifestEntry } from '../manifest.ts';
+import { MAX_UINT48, MODE_MASK, type Op } from '../ops.ts';
+import { parentsOf, pathProblem, volumeNameProblem } from '../paths.ts';
+import { readBuffers, syncContent } from './content-sync.ts';
+import { ChangeHints } from './change-hints.ts';
+import { findRenames } from './fs-renames.ts';
+import { depth, dropSubtree, inodeOf, isGone, newCounts, parentOf, scanOne, scanTree, type ScanCounts, type ScanOptions, type Seen } from './fs-scan.ts';
+import { CaptureError, SinkStopped, type PassResult, type RecordSink, type VolumeCapture } from './volume-capture.ts';
+
+export interface FsCaptureOptions {
+  volume: string;
+  /** The volume's folder on this host. */
+  root: string;
+  /** Use change hints (an inotify watch per folder) to stat only where something changed; default true. */
+  watch?: boolean;
+  /** Every this many passes, walk the whole tree even with hints (the safety net); default 12. */
+  fullPassEvery?: number;
+  /** More hinted paths than this: walk the whole tree instead; default 4096. */
+  hintLimit?: number;
+  /**
+   * A file changed less than this long before it was read is read again next pass even if its
+   * stat did not change: timestamps are coarse (a jiffy), so a write in the same tick as the
+   * read leaves no trace in them. Default 2000.
+   */
+  racyMs?: number;
+}
+
+const CHUNK_BYTES = 1024 * 1024;
+const WRITE_BYTES = 1024 * 1024;
+const TEMP_PREFIX = '.zcsp-rename-';
+
+type FileEntry = Extract<ManifestEntry, { type: 'file' }>;
+
+/** The stat a path had when its manifest entry was last brought up to date. */
+interface Recorded extends Seen {
+  /** Changed so recently that an unchanged stat proves nothing (see racyMs). */
+  racy: boolean;
+}
+
+/** A small file read ahead of its turn: reads overlap instead of queueing one by one. */
+type ReadAhead =
+  | { kind: 'read'; st: BigIntStats; t: bigint; inside: boolean; data: Buffer }
+  | { kind: 'gone' }
+  | { kind: 'failed'; err: unknown };
+
+const READ_AHEAD = 16;
+
+interface PassContext {
+  sink: RecordSink;
+  progress: ((bytesDone: number) => void) | undefined;
+  result: PassResult;
+  /** Bytes compared: read, or known unchanged from the stat (the progress figure). */
+  compared: number;
+  counts: ScanCounts;
+  /** Paths that changed under the pass: looked at again next pass. */
+  raced: Set<string>;
+  ahead: Map<string, Promise<ReadAhead>>;
+}
+
+export interface FsPassInfo extends ScanCounts {
+  /** The pass walked the whole tree (not only hinted paths). */
+  full: boolean;
+}
+
+function sameStat(a: Seen, b: Seen): boolean {
+  return a.inode === b.inode && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.mode === b.mode;
+}
+
+function moveKeys<T>(map: Map<string, T>, from: string, to: string): void {
+  const prefix = `${from}/`;
+  const moved: [string, string, T][] = [];
+  for (const [k, v] of map) if (k === from || k.startsWith(prefix)) moved.push([k, to + k.slice(from.length), v]);
+  for (const [k] of moved) map.delete(k);
+  for (const [, k, v] of moved) map.set(k, v);
+}
+
+function subtreeKeys(map: ReadonlyMap<string, unknown>, path: string): string[] {
+  if (!map.has(path)) return [];
+  const prefix = `${path}/`;
+  const out = [path];
+  for (const k of map.keys()) if (k.startsWith(prefix)) out.push(k);
+  return out.sort((a, b) => depth(b) - depth(a));
+}
+
+function copyEntry(e: ManifestEntry): ManifestEntry {
+  return e.type === 'file' ? { ...e, hashes: new Uint8Array(e.hashes) } : { ...e };
+}
+
+function checkManifest(volume: string, m: Manifest): FsManifest {
+  if (m.kind !== 'fs') throw new CaptureError('BAD_MANIFEST', `volume ${volume}: a ${m.kind} manifest given to a filesystem capture`);
+  const ids = new Set<number>();
+  for (const [path, e] of m.entries) {
+    const bad = (what: string): CaptureError => new CaptureError('BAD_MANIFEST', `volume ${volume}: manifest entry ${JSON.stringify(path)} ${what}`);
+    const problem = pathProblem(path);
+    if (problem !== undefined) throw bad(`is not a volume path: it ${problem}`);
+    for (const p of parentsOf(path)) if (m.entries.get(p)?.type !== 'dir') throw bad(`has no folder ${JSON.stringify(p)} above it`);
+    if (e.type === 'symlink') {
+      if (e.target === '' || e.target.includes('\0')) throw bad('has an empty or NUL-containing link target');
+      continue;
+    }
+    if (!Number.isInteger(e.mode) || e.mode < 0 || e.mode > MODE_MASK) throw bad(`has mode ${e.mode}, not a permission mode`);
+    if (e.type === 'dir') continue;
+    if (!Number.isSafeInteger(e.id) || e.id < 1 || e.id > MAX_UINT48) throw bad(`has file id ${e.id}, not in 1..${MAX_UINT48}`);
+    if (ids.has(e.id)) throw bad(`has file id ${e.id}, already used by another entry`);
+    ids.add(e.id);
+    if (!Number.isSafeInteger(e.size) || e.size < 0 || e.size > MAX_UINT48) throw bad(`has size ${e.size}, not in 0..${MAX_UINT48}`);
+    const want = blockCount(e.size) * HASH_BYTES;
+    if (e.hashes.length !== want) throw bad(`has ${e.hashes.length} bytes of block hashes, ${want} expected for size ${e.size}`);
+  }
+  return m;
+}
+
+export class FsCapture implements VolumeCapture {
+  readonly volume: string;
+  readonly kind = 'fs' as const;
+  private readonly root: string;
+  private readonly fullPassEvery: number;
+  private readonly hintLimit: number;
+  private readonly racyNs: bigint;
+  private readonly hints: ChangeHints | undefined;
+  private entries = new Map<string, ManifestEntry>();
+  private recorded = new Map<string, Recorded>();
+  /** The tree as the last complete pass saw it: the base a hinted pass patches. */
+  private view: Map<string, Seen> | undefined;
+  private retry = new Set<string>();
+  private readonly fileDigests = new Map<number, Buffer>();
+  private nextId = 1;
+  private tempSeq = 0;
+  private passesSinceFull = 0;
+  private realRoot: string | undefined;
+  private running = false;
+  private buffers: [Buffer, Buffer] | undefined;
+  private closed = false;
+  private info: FsPassInfo = { full: true, ...newCounts() };
+
+  constructor(o: FsCaptureOptions) {
+    const problem = volumeNameProblem(o.volume);
+    if (problem !== undefined) throw new CaptureError('BAD_OPTION', `volume ${JSON.stringify(o.volume)} ${problem}`);
+    const every = o.fullPassEvery ?? 12;
+    if (!Number.isInteger(every) || every < 1) throw new CaptureError('BAD_OPTION', `fullPassEvery ${every} is not a positive integer`);
+    this.volume = o.volume;
+    this.root = o.root;
+    this.fullPassEvery = every;
+    this.hintLimit = o.hintLimit ?? 4096;
+    this.racyNs = BigInt(Math.round((o.racyMs ?? 2000) * 1e6));
+    this.hints = o.watch === false ? undefined : new ChangeHints(o.root, this.hintLimit);
+  }
+
+  /** What the last pass did: full walk or hinted, and what it skipped. */
+  lastPass(): FsPassInfo {
+    return { ...this.info };
+  }
+
+  /** Why change hints were lost last (fs.watch failed), if they were. */
+  watchProblem(): string | undefined {
+    return this.hints?.problem;
+  }
+
+  /** Folders watched for hints (0 without watch). */
+  watchedFolders(): number {
+    return this.hints?.size ?? 0;
+  }
+
+  manifest(): FsManifest {
+    const entries = new Map<string, ManifestEntry>();
+    for (const [p, e] of this.entries) entries.set(p, copyEntry(e));
+    return { kind: 'fs', entries };
+  }
+
+  adopt(manifest: Manifest): void {
+    if (this.running) throw new CaptureError('PASS_RUNNING', `volume ${this.volume}: adopt during a pass`);
+    const m = checkManifest(this.volume, manifest);
+    this.entries = new Map();
+    let maxId = 0;
+    for (const [p, e] of m.entries) {
+      this.entries.set(p, copyEntry(e));
+      if (e.type === 'file') maxId = Math.max(maxId, e.id);
+    }
+    this.nextId = Math.max(this.nextId, maxId + 1);
+    this.recorded = new Map();
+    this.view = undefined;
+    this.retry = new Set();
+    this.fileDigests.clear();
+  }
+
+  digest(): Uint8Array {
+    const list: DigestEntry[] = [];
+    for (const [path, e] of this.entries) {
+      if (e.type === 'file') list.push({ path, type: 'file', mode: e.mode, digest: this.fileDigest(e) });
+      else if (e.type === 'dir') list.push({ path, type: 'dir', mode: e.mode });
+      else list.push({ path, type: 'symlink', target: e.target });
+    }
+    return volumeDigest(list);
+  }
+
+  async sizeBytes(): Promise<number> {
+    let view = this.view;
+    if (view === undefined) {
+      view = new Map();
+      await scanTree(this.root, '', view, newCounts());
+    }
+    let total = 0;
+    for (const s of view.values()) if (s.type === 'file') total += s.size;
+    return total;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.hints?.close();
+  }
+
+  async pass(sink: RecordSink, progress?: (bytesDone: number) => void): Promise<PassResult> {
+    if (this.closed) throw new CaptureError('CLOSED', `volume ${this.volume}: capture is closed`);
+    if (this.running) throw new CaptureError('PASS_RUNNING', `volume ${this.volume}: a pass is already running`);
+    this.running = true;
+    const ctx: PassContext = {
+      sink,
+      progress,
+      result: { complete: false, bytesRead: 0, bytesChanged: 0, ops: 0 },
+      compared: 0,
+      counts: newCounts(),
+      raced: new Set(),
+      ahead: new Map(),
+    };
+    let full = true;
+    try {
+      try {
+        this.realRoot ??= await realpath(this.root);
+        if (!(await stat(this.root)).isDirectory()) throw new Error('not a folder');
+      } catch (err: unknown) {
+        throw new CaptureError('READ_FAILED', `volume ${this.volume}: root ${this.root} is not readable: ${(err as Error).message}`, { cause: err });
+      }
+      const looked = await this.look(ctx.counts);
+      full = looked.full;
+      const current = looked.view;
+      this.view = undefined;
+      try {
+        await this.renames(ctx, current);
+        await this.removals(ctx, current);
+        await this.additions(ctx, current);
+        ctx.result.complete = true;
+      } catch (err: unknown) {
+        if (!(err instanceof SinkStopped)) throw err;
+      }
+      if (ctx.result.complete) this.view = current;
+      this.retry = ctx.raced;
+      return ctx.result;
+    } finally {
+      this.info = { full, ...ctx.counts };
+      this.running = false;
+    }
+  }
+
+  // ---- looking at the tree ----
+
+  private async look(counts: ScanCounts): Promise<{ full: boolean; view: Map<string, Seen> }> {
+    const drained = this.hints?.drain();
+    const hinted = drained === undefined ? undefined : new Set([...drained.paths, ...this.retry]);
+    const full =
+      hinted === undefined ||
+      drained?.overflow !== false ||
+      this.view === undefined ||
+      this.passesSinceFull + 1 >= this.fullPassEvery ||
+      hinted.size > this.hintLimit ||
+      [...hinted].some((p) => pathProblem(p) !== undefined);
+    const hints = this.hints;
+    const rootInode = hints === undefined ? '' : inodeOf(await lstat(this.root, { bigint: true }));
+    let view: Map<string, Seen>;
+    const options: ScanOptions =
+      hints === undefined
+        ? {}
+        : {
+            onFolder: (rel, inode) => {
+              const known = rel === '' ? rootInode : (inode ?? view.get(rel)?.inode);
+              if (known !== undefined) hints.folder(rel, known);
+            },
+          };
+    if (full) {
+      this.passesSinceFull = 0;
+      view = new Map<string, Seen>();
+      await scanTree(this.root, '', view, counts, options);
+    } else {
+      this.passesSinceFull++;
+      view = new Map(this.view);
+      await this.rescan(view, hinted, counts, options);
+    }
+    if (hints !== undefined) {
+      const folders = new Map<string, string>([[rootInode, '']]);
+      for (const [p, s] of view) if (s.type === 'dir') folders.set(s.inode, p);
+      hints.retain(folders);
+    }
+    return { full, view };
+  }
+
+  /** Patches a view where hints point: the paths, their folders, and what those folders list. */
+  private async rescan(view: Map<string, Seen>, hinted: Set<string>, counts: ScanCounts, options: ScanOptions): Promise<void> {
+    const targets = new Set<string>();
+    const folders = new Set<string>();
+    // A file with several names changes under all of them, but is hinted under one.
+    for (const [p, s] of view) if (s.type === 'file' && s.nlink > 1) targets.add(p);
+    for (const h of hinted) {
+      targets.add(h);
+      const parent = parentOf(h);
+      if (parent !== '') targets.add(parent);
+      folders.add(parent);
+      folders.add(h);
+    }
+    for (const t of [...targets].sort((a, b) => depth(a) - depth(b))) await this.restat(view, t, counts, options);
+    const children = new Map<string, string[]>();
+    for (const k of view.keys()) {
+      const parent = parentOf(k);
+      if (!folders.has(parent)) continue;
+      const list = children.get(parent);
+      if (list === undefined) children.set(parent, [k]);
+      else list.push(k);
+    }
+    for (const folder of [...folders].sort((a, b) => depth(a) - depth(b))) {
+      if (folder !== '' && view.get(folder)?.type !== 'dir') continue;
+      const listed = new Map<string, Seen>();
+      await scanTree(this.root, folder, listed, counts, { ...options, flat: true });
+      const known = new Set(children.get(folder));
+      for (const k of known) if (!listed.has(k)) dropSubtree(view, k);
+      for (const [k, s] of listed) await this.place(view, k, s, counts, options);
+    }
+  }
+
+  private async restat(view: Map<string, Seen>, rel: string, counts: ScanCounts, options: ScanOptions): Promise<void> {
+    for (const p of parentsOf(rel)) {
+      if (view.get(p)?.type === 'dir') continue;
+      // A folder the view does not know: looking at it (recursively) covers `rel` too.
+      await this.restat(view, p, counts, options);
+      if (view.get(p)?.type !== 'dir') dropSubtree(view, rel);
+      return;
+    }
+    const s = await scanOne(this.root, rel, counts);
+    if (s === undefined) dropSubtree(view, rel);
+    else await this.place(view, rel, s, counts, options);
+  }
+
+  private async place(view: Map<string, Seen>, rel: string, s: Seen, counts: ScanCounts, options: ScanOptions): Promise<void> {
+    const was = view.get(rel);
+    const sameDir = was?.type === 'dir' && s.type === 'dir' && was.inode === s.inode;
+    if (was?.type === 'dir' && !sameDir) dropSubtree(view, rel);
+    view.set(rel, s);
+    if (s.type === 'dir' && !sameDir) await scanTree(this.root, rel, view, counts, options);
+  }
+
+  // ---- pushing ----
+
+  private async emit(ctx: PassContext, op: Op, apply?: () => void): Promise<void> {
+    const seq = await ctx.sink.push({ kind: 'op', volume: this.volume, op });
+    if (seq === false) throw new SinkStopped();
+    ctx.result.ops++;
+    if (op.op === 'write') {
+      ctx.result.bytesChanged += op.data.length;
+      this.fileDigests.delete(op.id);
+    } else if (op.op === 'truncate') {
+      this.fileDigests.delete(op.id);
+    }
+    apply?.();
+  }
+
+  private forget(path: string): void {
+    const e = this.entries.get(path);
+    if (e?.type === 'file') this.fileDigests.delete(e.id);
+    this.entries.delete(path);
+    this.recorded.delete(path);
+  }
+
+  private async unlinkTree(ctx: PassContext, path: string): Promise<void> {
+    for (const p of subtreeKeys(this.entries, path)) await this.emit(ctx, { op: 'unlink', path: p }, () => this.forget(p));
+  }
+
+  private move(from: string, to: string): void {
+    for (const k of subtreeKeys(this.entries, to)) this.forget(k);
+    moveKeys(this.entries, from, to);
+    moveKeys(this.recorded, from, to);
+  }
+
+  private tempName(current: ReadonlyMap<string, Seen>): string {
+    for (;;) {
+      const name = `${TEMP_PREFIX}${this.tempSeq++}`;
+      if (!this.entries.has(name) && !current.has(name)) return name;
+    }
+  }
+
+  /** Makes the folders above `path` exist on the replica as they are on disk. */
+  private async ensureParents(ctx: PassContext, path: string, current: ReadonlyMap<string, Seen>): Promise<void> {
+    for (const p of parentsOf(path)) {
+      const e = this.entries.get(p);
+      if (e?.type === 'dir') continue;
+      if (e !== undefined) await this.unlinkTree(ctx, p);
+      const now = current.get(p);
+      const mode = now?.type === 'dir' ? now.mode : 0o755;
+      await this.emit(ctx, { op: 'mkdir', path: p, mode }, () => {
+        this.entries.set(p, { type: 'dir', mode });
+        if (now !== undefined) this.recorded.set(p, { ...now, racy: false });
+      });
+    }
+  }
+
+  private async renames(ctx: PassContext, current: ReadonlyMap<string, Seen>): Promise<void> {
+    const pairs = findRenames(this.entries, this.recorded, current);
+    if (pairs.length === 0) return;
+    // Everything moving leaves for a temporary name first (deepest first, so no source has
+    // moved with its folder yet), then goes to its place (shallowest first, so folders are
+    // there before what goes in them): swaps and chains need no special case.
+    const temps = new Map<string, string>();
+    pairs.sort((a, b) => depth(b.from) - depth(a.from));
+    for (const { from } of pairs) {
+      const temp = this.tempName(current);
+      await this.emit(ctx, { op: 'rename', from, to: temp }, () => this.move(from, temp));
+      temps.set(from, temp);
+    }
+    pairs.sort((a, b) => depth(a.to) - depth(b.to));
+    for (const { from, to } of pairs) {
+      const temp = temps.get(from);
+      if (temp === undefined) continue;
+      await this.ensureParents(ctx, to, current);
+      await this.unlinkTree(ctx, to);
+      await this.emit(ctx, { op: 'rename', from: temp, to }, () => this.move(temp, to));
+    }
+  }
+
+  private async removals(ctx: PassContext, current: ReadonlyMap<string, Seen>): Promise<void> {
+    const doomed: string[] = [];
+    for (const [p, e] of this.entries) {
+      const now = current.get(p);
+      if (now?.type !== e.type) doomed.push(p);
+      else if (e.type === 'file' && this.recorded.has(p) && this.recorded.get(p)?.inode !== now.inode) doomed.push(p);
+      else if (e.type === 'symlink' && e.target !== now.target) doomed.push(p);
+    }
+    doomed.sort((a, b) => depth(b) - depth(a));
+    for (const p of doomed) if (this.entries.has(p)) await this.unlinkTree(ctx, p);
+  }
+
+  private async additions(ctx: PassContext, current: ReadonlyMap<string, Seen>): Promise<void> {
+    // A folder sorts before everything in it ("a" < "a/…").
+    const paths = [...current.keys()].sort();
+    // Small files this pass will likely read, read a few ahead of their turn.
+    const small = paths.filter((p) => {
+      const now = current.get(p);
+      if (now?.type !== 'file' || now.size > CHUNK_BYTES) return false;
+      const rec = this.recorded.get(p);
+      return rec === undefined || rec.racy || !sameStat(rec, now);
+    });
+    let next = 0;
+    const refill = (): void => {
+      while (ctx.ahead.size < READ_AHEAD && next < small.length) {
+        const p = small[next++];
+        if (p !== undefined) ctx.ahead.set(p, this.readAhead(p));
+      }
+    };
+    for (const p of paths) {
+      refill();
+      const now = current.get(p);
+      if (now === undefined) continue;
+      const e = this.entries.get(p);
+      if (now.type === 'dir') {
+        if (e === undefined) {
+          await this.ensureParents(ctx, p, current);
+          await this.emit(ctx, { op: 'mkdir', path: p, mode: now.mode }, () => this.entries.set(p, { type: 'dir', mode: now.mode }));
+        } else if (e.type === 'dir' && e.mode !== now.mode) {
+          await this.emit(ctx, { op: 'chmod', path: p, mode: now.mode }, () => (e.mode = now.mode));
+        }
+        this.recorded.set(p, { ...now, racy: false });
+      } else if (now.type === 'symlink') {
+        const target = now.target;
+        if (e === undefined && target !== undefined) {
+          await this.ensureParents(ctx, p, current);
+          await this.emit(ctx, { op: 'symlink', path: p, target }, () => this.entries.set(p, { type: 'symlink', target }));
+        }
+      } else {
+        await this.file(ctx, p, now, e, current);
+        ctx.ahead.delete(p);
+      }
+    }
+  }
+
+  private async readAhead(p: string): Promise<ReadAhead> {
+    let handle: FileHandle;
+    try {
+      handle = await open(join(this.root, p), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    } catch (err: unknown) {
+      return isGone(err) ? { kind: 'gone' } : { kind: 'failed', err };
+    }
+    try {
+      const t = BigInt(Date.now()) * 1_000_000n;
+      const st = await handle.stat({ bigint: true });
+      const size = Number(st.size);
+      if (!st.isFile() || size > CHUNK_BYTES) return { kind: 'read', st, t, inside: false, data: Buffer.alloc(0) };
+      const inside = await this.inside(handle);
+      const data = Buffer.allocUnsafe(size);
+      let got = 0;
+      while (got < size) {
+        const { bytesRead } = await handle.read(data, got, size - got, got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return { kind: 'read', st, t, inside, data: data.subarray(0, got) };
+    } catch (err: unknown) {
+      return { kind: 'failed', err };
+    } finally {
+      // Nobody may be waiting any more (the pass stopped): this must not reject.
+      await handle.close().catch(() => undefined);
+    }
+  }
+
+  private async file(ctx: PassContext, p: string, now: Seen, e: ManifestEntry | undefined, current: ReadonlyMap<string, Seen>): Promise<void> {
+    let entry: FileEntry;
+    let fresh = false;
+    if (e === undefined) {
+      await this.ensureParents(ctx, p, current);
+      const id = this.nextId++;
+      entry = { type: 'file', id, mode: now.mode, size: 0, hashes: new Uint8Array(0) };
+      const created = entry;
+      await this.emit(ctx, { op: 'create', path: p, id, mode: now.mode }, () => {
+        this.entries.set(p, created);
+        this.recorded.delete(p);
+      });
+      fresh = true;
+    } else if (e.type === 'file') {
+      entry = e;
+      if (e.mode !== now.mode) await this.emit(ctx, { op: 'chmod', path: p, mode: now.mode }, () => (e.mode = now.mode));
+      const rec = this.recorded.get(p);
+      if (rec !== undefined && !rec.racy && sameStat(rec, now)) {
+        ctx.compared += now.size;
+        ctx.progress?.(ctx.compared);
+        return;
+      }
+    } else {
+      return;
+    }
+    await this.readFile(ctx, p, now, entry, fresh);
+  }
+
+  private raced(ctx: PassContext, p: string): void {
+    ctx.counts.raced++;
+    ctx.raced.add(p);
+    this.recorded.delete(p);
+  }
+
+  private async readFile(ctx: PassContext, p: string, now: Seen, entry: FileEntry, fresh: boolean): Promise<void> {
+    const ahead = await ctx.ahead.get(p);
+    if (ahead?.kind === 'gone') return this.raced(ctx, p);
+    if (ahead?.kind === 'failed') {
+      throw new CaptureError('READ_FAILED', `volume ${this.volume}: reading ${JSON.stringify(p)} failed: ${(ahead.err as Error).message}`, { cause: ahead.err });
+    }
+    if (ahead?.kind === 'read' && (!ahead.st.isFile() || Number(ahead.st.size) <= CHUNK_BYTES)) {
+      if (!ahead.st.isFile() || inodeOf(ahead.st) !== now.inode || !ahead.inside) return this.raced(ctx, p);
+      return this.syncFile(ctx, p, entry, fresh, ahead.st, ahead.t, { data: ahead.data });
+    }
+    let handle: FileHandle;
+    try {
+      // O_NONBLOCK: a fifo swapped in since the walk must not block the pass.
+      handle = await open(join(this.root, p), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    } catch (err: unknown) {
+      if (isGone(err)) return this.raced(ctx, p);
+      throw new CaptureError('READ_FAILED', `volume ${this.volume}: opening ${JSON.stringify(p)} failed: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      const t = BigInt(Date.now()) * 1_000_000n;
+      const st = await handle.stat({ bigint: true });
+      if (!st.isFile() || inodeOf(st) !== now.inode || !(await this.inside(handle))) return this.raced(ctx, p);
+      await this.syncFile(ctx, p, entry, fresh, st, t, { handle });
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Diffs a file's content (from `source`, as of stat `st` taken at `t`) into ops. */
+  private async syncFile(
+    ctx: PassContext,
+    p: string,
+    entry: FileEntry,
+    fresh: boolean,
+    st: BigIntStats,
+    t: bigint,
+    source: { handle: FileHandle } | { data: Buffer },
+  ): Promise<void> {
+    let sent: { ops: number; short: boolean };
+    try {
+      sent = await syncContent({
+        ...source,
+        size: Number(st.size),
+        id: entry.id,
+        state: entry,
+        emit: (op) => this.emit(ctx, op),
+        chunkBytes: CHUNK_BYTES,
+        buffers: (this.buffers ??= readBuffers(CHUNK_BYTES)),
+        writeBytes: WRITE_BYTES,
+        onRead: (n) => {
+          ctx.result.bytesRead += n;
+          ctx.compared += n;
+          ctx.progress?.(ctx.compared);
+        },
+      });
+    } catch (err: unknown) {
+      if (err instanceof SinkStopped) throw err;
+      throw new CaptureError('READ_FAILED', `volume ${this.volume}: reading ${JSON.stringify(p)} failed: ${(err as Error).message}`, { cause: err });
+    }
+    if (sent.short) return this.raced(ctx, p);
+    if (fresh || sent.ops > 0) {
+      await this.emit(ctx, { op: 'digest', id: entry.id, size: entry.size, digest: this.fileDigest(entry) });
+    }
+    const seen: Seen = {
+      type: 'file',
+      inode: inodeOf(st),
+      size: Number(st.size),
+      mtimeNs: st.mtimeNs,
+      ctimeNs: st.ctimeNs,
+      mode: Number(st.mode) & MODE_MASK,
+      nlink: Number(st.nlink),
+    };
+    const latest = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
+    this.recorded.set(p, { ...seen, racy: latest >= t - this.racyNs });
+  }
+
+  /** The opened file really is under the root (no folder on the way was swapped for a link). */
+  private async inside(handle: FileHandle): Promise<boolean> {
+    const root = this.realRoot ?? this.root;
+    let real: string;
+    try {
+      real = await readlink(`/proc/self/fd/${handle.fd}`);
+    } catch {
+      return true; // no /proc: the inode check is all there is
+    }
+    return real.startsWith(root.endsWith('/') ? root : `${root}/`);
+  }
+
+  private fileDigest(e: FileEntry): Buffer {
+    let d = this.fileDigests.get(e.id);
+    if (d === undefined) {
+      d = contentDigest(e.size, e.hashes);
+      this.fileDigests.set(e.id, d);
+    }
+    return d;
+  }
+}

@@ -1,0 +1,177 @@
+// Looks at a volume's tree without following symlinks: what is where, with the stat fields that
+// tell whether a file changed since it was last read. Entries that vanish or change while looked
+// at are left out (the next pass sees them); sockets, fifos, devices and names that are not UTF-8
+// (records carry UTF-8 paths) are skipped and counted.
+import type { BigIntStats } from 'node:fs';
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MODE_MASK } from '../ops.ts';
+import { pathProblem } from '../paths.ts';
+import { errorCode } from './volume-capture.ts';
+
+export type NodeType = 'file' | 'dir' | 'symlink';
+
+/** One entry as seen on disk. `inode` is its identity (inodeOf): what renames keep. */
+export interface Seen {
+  type: NodeType;
+  inode: string;
+  size: number;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+  mode: number;
+  /** Hard links: a change through one name is hinted only for that name. */
+  nlink: number;
+  /** Symlinks only. */
+  target?: string;
+}
+
+export interface ScanCounts {
+  /** Sockets, fifos, block and character devices. */
+  special: number;
+  /** Names or link targets that are not valid UTF-8 or not valid volume paths. */
+  badNames: number;
+  /** Entries that vanished or changed type while looked at. */
+  raced: number;
+}
+
+export function newCounts(): ScanCounts {
+  return { special: 0, badNames: 0, raced: 0 };
+}
+
+/** Errors meaning "it is not there (any more) as a walkable thing": not failures. */
+const GONE = new Set(['ENOENT', 'ENOTDIR', 'ELOOP']);
+
+export function isGone(err: unknown): boolean {
+  const code = errorCode(err);
+  return code !== undefined && GONE.has(code);
+}
+
+/**
+ * An entry's identity: device, inode and birth time. Inode numbers are reused at once (a folder
+ * deleted and created again often gets the same one); the birth time tells them apart where
+ * the filesystem records it (ext4, xfs, btrfs, tmpfs).
+ */
+export function inodeOf(s: BigIntStats): string {
+  return `${s.dev}:${s.ino}:${s.birthtimeNs}`;
+}
+
+function utf8(name: Buffer): string | undefined {
+  const s = name.toString('utf8');
+  return Buffer.from(s).equals(name) ? s : undefined;
+}
+
+function absOf(root: string, rel: string): string {
+  return rel === '' ? root : join(root, rel);
+}
+
+/** Stats one path; undefined when it is gone, special or unusable (counted). */
+export async function scanOne(root: string, rel: string, counts: ScanCounts): Promise<Seen | undefined> {
+  const abs = absOf(root, rel);
+  let s: BigIntStats;
+  try {
+    s = await lstat(abs, { bigint: true });
+  } catch (err: unknown) {
+    if (isGone(err)) return undefined;
+    throw err;
+  }
+  const base = { inode: inodeOf(s), size: Number(s.size), mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs, mode: Number(s.mode) & MODE_MASK, nlink: Number(s.nlink) };
+  if (s.isFile()) return { type: 'file', ...base };
+  if (s.isDirectory()) return { type: 'dir', ...base, size: 0 };
+  if (s.isSymbolicLink()) {
+    let raw: Buffer;
+    try {
+      raw = await readlink(abs, { encoding: 'buffer' });
+    } catch (err: unknown) {
+      if (errorCode(err) === 'ENOENT' || errorCode(err) === 'EINVAL') {
+        counts.raced++;
+        return undefined;
+      }
+      throw err;
+    }
+    const target = utf8(raw);
+    if (target === undefined || target === '' || target.length > 4096) {
+      counts.badNames++;
+      return undefined;
+    }
+    return { type: 'symlink', ...base, size: 0, target };
+  }
+  counts.special++;
+  return undefined;
+}
+
+export interface ScanOptions {
+  /** Only the folder's own entries; default false. */
+  flat?: boolean;
+  /** Called for each folder (with its inode when known) before it is listed. */
+  onFolder?: (rel: string, inode: string | undefined) => void;
+}
+
+/**
+ * Adds everything under folder `rel` ('' = the root) to `out`, recursively unless `flat`.
+ * The folder is stat'ed again after listing it, so a folder swapped for a symlink in between
+ * (as `out` knew it) is not walked.
+ */
+export async function scanTree(root: string, rel: string, out: Map<string, Seen>, counts: ScanCounts, options: ScanOptions = {}): Promise<void> {
+  const abs = absOf(root, rel);
+  const before = rel === '' ? undefined : out.get(rel);
+  let names: Buffer[];
+  options.onFolder?.(rel, before?.inode);
+  try {
+    const dirents = await readdir(abs, { withFileTypes: true, encoding: 'buffer' });
+    names = dirents.map((d) => d.name);
+    if (before !== undefined) {
+      const after = await lstat(abs, { bigint: true });
+      if (!after.isDirectory() || inodeOf(after) !== before.inode) throw Object.assign(new Error('changed'), { code: 'ENOTDIR' });
+    }
+  } catch (err: unknown) {
+    // The root itself gone is not a race: an empty view would remove everything on the replica.
+    if (isGone(err) && rel !== '') {
+      counts.raced++;
+      return;
+    }
+    throw err;
+  }
+  const children: string[] = [];
+  for (const raw of names) {
+    const name = utf8(raw);
+    const path = name === undefined ? undefined : rel === '' ? name : `${rel}/${name}`;
+    if (path === undefined || pathProblem(path) !== undefined) {
+      counts.badNames++;
+      continue;
+    }
+    children.push(path);
+  }
+  // lstat a folder's entries a few at a time: one at a time is bound by thread-pool round trips.
+  const dirs: string[] = [];
+  for (let i = 0; i < children.length; i += 32) {
+    const batch = children.slice(i, i + 32);
+    const seen = await Promise.all(batch.map((p) => scanOne(root, p, counts)));
+    seen.forEach((s, k) => {
+      const p = batch[k];
+      if (s === undefined || p === undefined) return;
+      out.set(p, s);
+      if (s.type === 'dir') dirs.push(p);
+    });
+  }
+  if (options.flat !== true) for (const d of dirs) await scanTree(root, d, out, counts, options);
+}
+
+/** Removes `rel` and everything under it from a view. */
+export function dropSubtree(view: Map<string, Seen>, rel: string): void {
+  const was = view.get(rel);
+  view.delete(rel);
+  if (was?.type !== 'dir') return;
+  const prefix = `${rel}/`;
+  for (const k of view.keys()) if (k.startsWith(prefix)) view.delete(k);
+}
+
+export function depth(path: string): number {
+  let n = 0;
+  for (let i = 0; i < path.length; i++) if (path.charCodeAt(i) === 47) n++;
+  return n;
+}
+
+export function parentOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i < 0 ? '' : path.slice(0, i);
+}

@@ -1,0 +1,155 @@
+// One end of a replication link: frames in (decoded and checked) and out (with the socket's
+// backpressure visible to the caller), and one place where the link ends, once.
+import type { Duplex } from 'node:stream';
+import { FrameDecoder, ProtocolError } from '../wire/frame.ts';
+import { decodeMessage, encodeMessage, type Message } from '../wire/messages.ts';
+
+export interface ConnectionHandlers {
+  /** A well-formed message; throwing a ProtocolError from here fails the link with it. */
+  message(m: Message): void;
+  /** The link ended: `err` says why (undefined: the peer closed cleanly between frames). */
+  closed(err: Error | undefined): void;
+}
+
+/** How long an ERROR frame gets to reach the peer before the socket is destroyed. */
+const ERROR_GRACE_MS = 1000;
+
+export class Connection {
+  readonly socket: Duplex;
+  bytesIn = 0;
+  bytesOut = 0;
+  /** Date.now() of the last bytes received. */
+  lastReceivedAt = Date.now();
+  private readonly decoder = new FrameDecoder();
+  private readonly handlers: ConnectionHandlers;
+  private ended = false;
+  private endError: Error | undefined;
+  private drainWaiters: (() => void)[] = [];
+
+  constructor(socket: Duplex, handlers: ConnectionHandlers) {
+    this.socket = socket;
+    this.handlers = handlers;
+    socket.on('data', (chunk: Buffer) => {
+      this.onData(chunk);
+    });
+    socket.on('end', () => {
+      if (this.ended) return;
+      try {
+        this.decoder.end();
+      } catch (err: unknown) {
+        // The peer may still read (a half close): tell it what it cut.
+        if (err instanceof ProtocolError) this.fail(err.code, err.message, err);
+        else this.destroy(err as Error);
+        return;
+      }
+      this.finish(undefined);
+      socket.end();
+    });
+    socket.on('error', (err: Error) => {
+      this.finish(err);
+    });
+    socket.on('close', () => {
+      this.finish(new Error('connection closed'));
+    });
+    socket.on('drain', () => {
+      this.wakeDrain();
+    });
+  }
+
+  get closed(): boolean {
+    return this.ended;
+  }
+
+  /** Why the link ended (undefined while it is up or when it ended cleanly). */
+  get error(): Error | undefined {
+    return this.endError;
+  }
+
+  /** Writes a message; false: the socket's buffer is full, wait for drain() before more bulk. */
+  send(m: Message): boolean {
+    return this.sendFrame(encodeMessage(m));
+  }
+
+  sendFrame(frame: Buffer): boolean {
+    if (this.ended) return false;
+    this.bytesOut += frame.length;
+    return this.socket.write(frame);
+  }
+
+  /** Resolves when the socket takes more (or the link ended). */
+  drain(): Promise<void> {
+    if (this.ended || !this.socket.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  /** Tells the peer why (an ERROR frame), then closes. */
+  fail(code: string, message: string, err?: Error): void {
+    this.closeWith({ type: 'error', code, message: message.slice(0, 4000) }, err ?? new LinkError(code, message));
+  }
+
+  /** Sends a last message (ERROR, REFUSE), then closes. */
+  closeWith(last: Message, err: Error | undefined): void {
+    if (this.ended) return;
+    try {
+      this.socket.write(encodeMessage(last));
+    } catch {
+      // the peer learns nothing more; the link still ends below
+    }
+    this.finish(err);
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), ERROR_GRACE_MS).unref();
+  }
+
+  /** Ends the link at once. */
+  destroy(err?: Error): void {
+    this.finish(err ?? new Error('connection closed by this side'));
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.ended) return;
+    this.bytesIn += chunk.length;
+    this.lastReceivedAt = Date.now();
+    try {
+      for (const frame of this.decoder.push(chunk)) {
+        this.handlers.message(decodeMessage(frame));
+        if (this.closed) return;
+      }
+    } catch (err: unknown) {
+      if (err instanceof ProtocolError) this.fail(err.code, err.message, err);
+      else this.destroy(err as Error);
+    }
+  }
+
+  private finish(err: Error | undefined): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.endError = err;
+    this.wakeDrain();
+    this.handlers.closed(err);
+  }
+
+  private wakeDrain(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w();
+  }
+}
+
+/** The link ended for a reason with a protocol code (sent by this side or by the peer). */
+export class LinkError extends Error {
+  override readonly name = 'LinkError';
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(`${code}: ${message}`);
+    this.code = code;
+  }
+}

@@ -1,0 +1,11 @@
+// What the receiver needs of a journal (src/replicator/journal implements it; see the README of
+// src/replicator): appends in seq order, durable when the promise resolves.
+
+export interface JournalSink {
+  /** The last seq on disk (0: empty). */
+  readonly durableSeq: number;
+  /** The newest checkpoint on disk: its seq and capture time. */
+  lastCheckpoint(): { seq: number; time: number } | undefined;
+  /** Appends records that follow durableSeq without a gap; durable when it resolves. */
+  append(batch: readonly { seq: number; bytes: Buffer }[]): Promise<void>;
+}

@@ -1,0 +1,84 @@
+// The sender's records from the oldest not yet acknowledged to the newest, contiguous in seq: the
+// only place records wait, so its byte count is the sender's memory bound.
+
+interface Entry {
+  bytes: Buffer;
+  /** A checkpoint's capture time: when the ACK covers it, it is the stream's durable checkpoint. */
+  checkpointTime: number | undefined;
+}
+
+export class RecordBuffer {
+  private entries: (Entry | undefined)[] = [];
+  private head = 0;
+  /** Seq of entries[head]. */
+  private first = 1;
+  private total = 0;
+
+  /** Record bytes held. */
+  get bytes(): number {
+    return this.total;
+  }
+
+  get count(): number {
+    return this.entries.length - this.head;
+  }
+
+  /** The seq the next appended record must have. */
+  get nextSeq(): number {
+    return this.first + this.count;
+  }
+
+  /** Empties the buffer; the next record will be `nextSeq`. */
+  reset(nextSeq: number): void {
+    this.entries = [];
+    this.head = 0;
+    this.first = nextSeq;
+    this.total = 0;
+  }
+
+  append(seq: number, bytes: Buffer, checkpointTime: number | undefined): void {
+    if (seq !== this.nextSeq) throw new Error(`RecordBuffer: appending seq ${seq}, expected ${this.nextSeq}`);
+    this.entries.push({ bytes, checkpointTime });
+    this.total += bytes.length;
+  }
+
+  /**
+   * Drops every record up to `seq` (acknowledged). Returns the bytes freed and the newest
+   * checkpoint among the dropped records.
+   */
+  dropThrough(seq: number): { bytes: number; checkpoint: { seq: number; time: number } | undefined } {
+    let freed = 0;
+    let checkpoint: { seq: number; time: number } | undefined;
+    while (this.first <= seq && this.head < this.entries.length) {
+      const e = this.entries[this.head];
+      if (e !== undefined) {
+        freed += e.bytes.length;
+        if (e.checkpointTime !== undefined) checkpoint = { seq: this.first, time: e.checkpointTime };
+      }
+      this.entries[this.head] = undefined;
+      this.head++;
+      this.first++;
+    }
+    this.total -= freed;
+    // Compact now and then so the array does not grow with the stream.
+    if (this.head > 4096 && this.head * 2 > this.entries.length) {
+      this.entries = this.entries.slice(this.head);
+      this.head = 0;
+    }
+    return { bytes: freed, checkpoint };
+  }
+
+  /** Records from `fromSeq` on, at least one, stopping before `maxBytes` would be passed. */
+  slice(fromSeq: number, maxBytes: number, maxCount: number): { records: Buffer[]; bytes: number } {
+    const records: Buffer[] = [];
+    let bytes = 0;
+    for (let i = this.head + (fromSeq - this.first); i < this.entries.length && records.length < maxCount; i++) {
+      const e = this.entries[i];
+      if (e === undefined) break;
+      if (records.length > 0 && bytes + e.bytes.length > maxBytes) break;
+      records.push(e.bytes);
+      bytes += e.bytes.length;
+    }
+    return { records, bytes };
+  }
+}

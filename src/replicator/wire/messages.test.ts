@@ -1,0 +1,81 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { encodeFrame, FrameDecoder, ProtocolError } from './frame.ts';
+import { decodeMessage, encodeMessage, MESSAGE_TYPES, type Message } from './messages.ts';
+
+function roundTrip(m: Message): Message {
+  const frames = new FrameDecoder().push(encodeMessage(m));
+  assert.equal(frames.length, 1);
+  const [f] = frames;
+  assert.ok(f);
+  return decodeMessage(f);
+}
+
+function bad(type: number, payload: Buffer, code: string, pattern: RegExp): void {
+  assert.throws(() => decodeMessage({ type, payload }), (err: unknown) => {
+    assert.ok(err instanceof ProtocolError, String(err));
+    assert.equal(err.code, code);
+    assert.match(err.message, pattern);
+    return true;
+  });
+}
+
+describe('messages', () => {
+  it('round-trip every type', () => {
+    const all: Message[] = [
+      { type: 'hello', vpg: 'shop-db', token: 't'.repeat(512), senderId: 'vra-prod-1' },
+      { type: 'welcome', durableSeq: 0 },
+      { type: 'welcome', durableSeq: 2 ** 48 - 1, checkpoint: { seq: 17, time: 1764000000000.5 } },
+      { type: 'refuse', code: 'Unauthenticated', message: 'invalid credentials' },
+      { type: 'records', firstSeq: 5, records: [Buffer.from([10, 0, 1]), Buffer.from([1, 0, 2, 3])] },
+      { type: 'ack', durableSeq: 123456789 },
+      { type: 'manifestRequest', id: 7, volume: 'data' },
+      { type: 'manifest', id: 7, last: false, chunk: Buffer.from('chunk') },
+      { type: 'manifest', id: 7, last: true, chunk: Buffer.alloc(0), error: 'no volume data' },
+      { type: 'error', code: 'BadSeq', message: 'ünïcode ok' },
+      { type: 'ping', nonce: Buffer.from('12345678') },
+      { type: 'pong', nonce: Buffer.from('87654321') },
+    ];
+    for (const m of all) assert.deepEqual(roundTrip(m), m);
+  });
+
+  it('refuse an unknown type', () => {
+    bad(0, Buffer.alloc(0), 'UnknownType', /message type 0 is not one of 1\.\.10/);
+    bad(99, Buffer.alloc(0), 'UnknownType', /message type 99/);
+    const f = encodeFrame(42, [Buffer.from('x')]);
+    const [frame] = new FrameDecoder().push(f);
+    assert.ok(frame);
+    assert.throws(() => decodeMessage(frame), /UnknownType/);
+  });
+
+  it('refuse payloads that are short, long or inconsistent, naming the field', () => {
+    const hello = encodeMessage({ type: 'hello', vpg: 'a', token: 'tok', senderId: 's' }).subarray(16);
+    bad(MESSAGE_TYPES.hello, hello.subarray(0, 4), 'BadMessage', /hello payload \(4 bytes\) ends inside token/);
+    bad(MESSAGE_TYPES.hello, Buffer.concat([hello, Buffer.from([0])]), 'BadMessage', /1 bytes left over after the hello fields/);
+    bad(MESSAGE_TYPES.hello, Buffer.from([0, 0, 0, 0, 0]), 'BadMessage', /hello vpg is empty/);
+    bad(MESSAGE_TYPES.hello, Buffer.from([1, 0xff, 0, 0, 0]), 'BadMessage', /vpg is not valid UTF-8/);
+    bad(MESSAGE_TYPES.hello, Buffer.from([1, 0x61, 0x02, 0x01]), 'BadMessage', /token is 513 bytes, more than 512/);
+    bad(MESSAGE_TYPES.ack, Buffer.from([0, 0, 0]), 'BadMessage', /ack payload \(3 bytes\) ends inside durableSeq/);
+    bad(MESSAGE_TYPES.welcome, Buffer.from([0, 0, 0, 0, 0, 1, 2]), 'BadMessage', /checkpoint flag is 2/);
+    const records = (firstSeq: number, count: number, rest: number[]): Buffer => {
+      const b = Buffer.alloc(10);
+      b.writeUIntBE(firstSeq, 0, 6);
+      b.writeUInt32BE(count, 6);
+      return Buffer.concat([b, Buffer.from(rest)]);
+    };
+    bad(MESSAGE_TYPES.records, records(1, 0, []), 'BadMessage', /records batch is empty/);
+    bad(MESSAGE_TYPES.records, records(0, 1, [0, 0, 0, 1, 10]), 'BadMessage', /seqs 0\.\.0 are outside/);
+    bad(MESSAGE_TYPES.records, records(1, 0xffffffff, []), 'BadMessage', /count 4294967295 does not fit a 10-byte payload/);
+    bad(MESSAGE_TYPES.records, records(3, 2, [0, 0, 0, 1, 10, 0, 0, 0, 5, 1]), 'BadMessage', /ends inside record 1 \(seq 4\)/);
+    bad(MESSAGE_TYPES.records, records(3, 1, [0, 0, 0, 0]), 'BadMessage', /record 0 \(seq 3\) is empty/);
+    bad(MESSAGE_TYPES.manifest, Buffer.from([0, 0, 0, 1, 2, 0, 0]), 'BadMessage', /error chunk is not the last/);
+    bad(MESSAGE_TYPES.manifest, Buffer.from([0, 0, 0, 1, 8]), 'BadMessage', /flags 8 has unknown bits/);
+    bad(MESSAGE_TYPES.ping, Buffer.from([1, 2, 3]), 'BadMessage', /ends inside nonce/);
+  });
+
+  it('refuse to encode what the other side would refuse', () => {
+    assert.throws(() => encodeMessage({ type: 'ack', durableSeq: -1 }), /ack durableSeq -1 is not an integer/);
+    assert.throws(() => encodeMessage({ type: 'hello', vpg: 'v', token: 'x'.repeat(513), senderId: 's' }), /hello token is 513 bytes/);
+    assert.throws(() => encodeMessage({ type: 'ping', nonce: Buffer.alloc(3) }), /ping nonce is 3 bytes/);
+  });
+});
