@@ -29,9 +29,15 @@ export const ANNOTATION_ORPHANED_SINCE = 'zcsp.io/orphaned-since';
 /** Hash of the credentials a ZCC pod runs with: new credentials roll the pods. */
 export const ANNOTATION_CREDENTIALS_HASH = 'zcsp.io/credentials-hash';
 
-/** The port every VRA serves on (health now, the replication protocol later). */
+/** The VRA's replication port (TLS): where a tenant's ZCC tunnels lead. */
 export const VRA_PORT = 9440;
 export const VRA_PORT_NAME = 'vra';
+/** The VRA's control API (HTTPS, the operator's bearer token). */
+export const VRA_CONTROL_PORT = 9441;
+export const VRA_CONTROL_PORT_NAME = 'vra-control';
+/** The VRA's /healthz, /readyz and /metrics (plain HTTP). */
+export const VRA_HEALTH_PORT = 9442;
+export const VRA_HEALTH_PORT_NAME = 'vra-health';
 
 /**
  * An object name as a label value: itself when it fits (63 characters, the usual case), else a

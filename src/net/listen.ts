@@ -1,9 +1,10 @@
 // Starting and stopping an HTTP server, the same way for every role's endpoints.
 import type { Server } from 'node:http';
+import { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export interface Listening {
-  /** http://host:port as bound (IPv6 in brackets); port 0 becomes the port the kernel chose. */
+  /** http://host:port (https:// for a TLS server) as bound (IPv6 in brackets); port 0 becomes the port the kernel chose. */
   readonly url: string;
   readonly port: number;
   /** Stops accepting, drops open connections (keep-alive would hold close() forever), resolves when closed. */
@@ -11,7 +12,7 @@ export interface Listening {
 }
 
 /** Listens on port/host; rejects with the bind error (EADDRINUSE, …) instead of emitting it. */
-export async function listen(server: Server, port: number, host?: string): Promise<Listening> {
+export async function listen(server: Server | HttpsServer, port: number, host?: string): Promise<Listening> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -22,7 +23,7 @@ export async function listen(server: Server, port: number, host?: string): Promi
   const address = server.address() as AddressInfo;
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    url: `http://${shown}:${address.port}`,
+    url: `${server instanceof HttpsServer ? 'https' : 'http'}://${shown}:${address.port}`,
     port: address.port,
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());

@@ -130,6 +130,11 @@ export class Gauge<L extends string = never> extends Metric<L> {
     this.#values.delete(this.key(labels));
   }
 
+  /** Drops every series (a collector about to set the ones that still exist). */
+  clear(): void {
+    this.#values.clear();
+  }
+
   get(labels: Record<L, string>): number | undefined {
     return this.#values.get(this.key(labels));
   }

@@ -30,6 +30,7 @@ import { ANNOTATION_NODE, LABEL_ORPHANED, LABEL_ROLE, LABEL_SITE, ROLE_VRA, labe
 import { claimPlan, orphanPatch, podAction } from './plan.ts';
 import { siteStatus, type NodeReport, type OrphanedVolume } from './status.ts';
 import { desiredVraClaim, desiredVraPod, vraName } from './vra-pod.ts';
+import { ensureControlSecret } from './control-secret.ts';
 
 export { desiredVraClaim, desiredVraPod, specHash, vraName, vraPodSpec, VRA_DATA_DIR, VRA_HOST_ROOT } from './vra-pod.ts';
 
@@ -46,6 +47,8 @@ export function siteController(config: OperatorConfig): ControllerDefinition<Cus
   /** Volume → the Site generation whose size was last asked for (a refused resize is not retried in a loop). */
   const growAsked = new Map<string, number>();
   const ns = config.namespace;
+  /** The VRAs' control token Secret is checked once per process: it is never changed afterwards. */
+  let controlSecretReady = false;
 
   return defineController({
     name: 'site',
@@ -68,6 +71,11 @@ export function siteController(config: OperatorConfig): ControllerDefinition<Cus
       if (isDeleting(obj)) return undefined; // the garbage collector takes the VRAs
       if (site.spec.remote !== undefined) {
         throw new TerminalError('RemoteSiteNotSupported', 'spec.remote: sites that stand for a paired remote cluster are not supported yet; this Site runs no VRAs');
+      }
+      if (!controlSecretReady) {
+        const { created } = await ensureControlSecret(ctx.client, config, ctx.fieldManager);
+        if (created) ctx.event(obj, { type: 'Normal', reason: 'ControlTokenCreated', action: 'Create', note: 'generated the token the operator presents to VRAs (Secret zcsp-vra-control)' });
+        controlSecretReady = true;
       }
       const generation = obj.metadata?.generation;
       for (const [podUid, at] of replaceFailedAt) if (at < Date.now() - 3600_000) replaceFailedAt.delete(podUid); // pods gone otherwise

@@ -51,21 +51,30 @@ describe('desiredVraPod', () => {
 
   it('runs `vra` privileged, with probes, env, resources, its volume and the host paths read-only', () => {
     assert.equal(container.image, 'ghcr.io/zcsp/zcsp:1.0.0');
-    assert.deepEqual(container.args, ['vra', '--port', '9440', '--data-dir', '/var/lib/zcsp/vra']);
+    assert.deepEqual(container.args, [
+      'vra', '--port', '9440', '--control-port', '9441', '--health-port', '9442',
+      '--data-dir', '/var/lib/zcsp/vra', '--control-token-file', '/etc/zcsp/vra/token',
+    ]);
     assert.equal(container.securityContext?.privileged, true);
-    assert.equal(container.readinessProbe?.httpGet?.path, '/readyz');
-    assert.equal(container.livenessProbe?.httpGet?.path, '/healthz');
-    assert.deepEqual(container.ports, [{ name: 'vra', containerPort: 9440, protocol: 'TCP' }]);
+    assert.deepEqual(container.readinessProbe?.httpGet, { path: '/readyz', port: 'vra-health' });
+    assert.deepEqual(container.livenessProbe?.httpGet, { path: '/healthz', port: 'vra-health' });
+    assert.deepEqual(container.ports, [
+      { name: 'vra', containerPort: 9440, protocol: 'TCP' },
+      { name: 'vra-control', containerPort: 9441, protocol: 'TCP' },
+      { name: 'vra-health', containerPort: 9442, protocol: 'TCP' },
+    ]);
     assert.deepEqual(container.env?.map((e) => e.name), ['NODE_NAME', 'POD_NAME', 'POD_NAMESPACE', 'POD_IP', 'ZCSP_SITE', 'ZCSP_HOST_ROOT']);
     assert.equal(must(container.env).find((e) => e.name === 'ZCSP_SITE')?.value, 'dr');
     assert.deepEqual(container.resources, { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } });
     assert.deepEqual(container.volumeMounts, [
       { name: 'data', mountPath: '/var/lib/zcsp/vra' },
+      { name: 'control', mountPath: '/etc/zcsp/vra', readOnly: true },
       { name: 'host-0', mountPath: '/host/var/lib/kubelet', readOnly: true, mountPropagation: 'HostToContainer' },
       { name: 'host-1', mountPath: '/host/var/lib/zcsp-local-pv', readOnly: true, mountPropagation: 'HostToContainer' },
     ]);
     assert.deepEqual(spec.volumes, [
       { name: 'data', persistentVolumeClaim: { claimName: 'vra-dr-dr-1' } },
+      { name: 'control', secret: { secretName: 'zcsp-vra-control', defaultMode: 0o400 } },
       { name: 'host-0', hostPath: { path: '/var/lib/kubelet' } },
       { name: 'host-1', hostPath: { path: '/var/lib/zcsp-local-pv' } },
     ]);
@@ -77,7 +86,7 @@ describe('desiredVraPod', () => {
     const c = must(must(custom.spec).containers[0]);
     assert.equal(c.image, 'registry.example/zcsp:2.0.0');
     assert.equal(c.resources, undefined);
-    assert.equal(must(c.volumeMounts)[1]?.mountPath, '/host/var/lib/kubelet', 'the default host path');
+    assert.equal(must(c.volumeMounts)[2]?.mountPath, '/host/var/lib/kubelet', 'the default host path');
   });
 });
 

@@ -19,13 +19,17 @@ import type { PersistentVolumeClaim, Pod } from '../../kube/objects.ts';
 import { canonicalJson, childName } from '../../runtime/index.ts';
 import { MANAGED_BY, type OperatorConfig } from '../config.ts';
 import {
-  ANNOTATION_NODE, ANNOTATION_SITE, ANNOTATION_SPEC_HASH, LABEL_NODE, LABEL_ROLE, LABEL_SITE, ROLE_VRA, VRA_PORT, VRA_PORT_NAME, labelValue,
+  ANNOTATION_NODE, ANNOTATION_SITE, ANNOTATION_SPEC_HASH, LABEL_NODE, LABEL_ROLE, LABEL_SITE, ROLE_VRA, VRA_CONTROL_PORT, VRA_CONTROL_PORT_NAME,
+  VRA_HEALTH_PORT, VRA_HEALTH_PORT_NAME, VRA_PORT, VRA_PORT_NAME, labelValue,
 } from '../labels.ts';
+import { VRA_CONTROL_SECRET } from './control-secret.ts';
 
 /** Where the VRA keeps journals and replicas: its volume. */
 export const VRA_DATA_DIR = '/var/lib/zcsp/vra';
 /** Where the node's paths appear in the VRA: /var/lib/kubelet is /host/var/lib/kubelet. */
 export const VRA_HOST_ROOT = '/host';
+/** Where the VRA finds the operator's bearer token for its control API. */
+export const VRA_CONTROL_DIR = '/etc/zcsp/vra';
 
 /** The name of the VRA pod of a node, and of its volume. */
 export function vraName(site: string, node: string): string {
@@ -98,7 +102,10 @@ export function vraPodSpec(config: OperatorConfig, siteName: string, spec: SiteS
     containers: [{
       name: 'vra',
       image: spec.vra.image ?? config.image,
-      args: ['vra', '--port', String(VRA_PORT), '--data-dir', VRA_DATA_DIR],
+      args: [
+        'vra', '--port', String(VRA_PORT), '--control-port', String(VRA_CONTROL_PORT), '--health-port', String(VRA_HEALTH_PORT),
+        '--data-dir', VRA_DATA_DIR, '--control-token-file', `${VRA_CONTROL_DIR}/token`,
+      ],
       env: [
         fieldEnv('NODE_NAME', 'spec.nodeName'),
         fieldEnv('POD_NAME', 'metadata.name'),
@@ -107,15 +114,23 @@ export function vraPodSpec(config: OperatorConfig, siteName: string, spec: SiteS
         { name: 'ZCSP_SITE', value: siteName },
         { name: 'ZCSP_HOST_ROOT', value: VRA_HOST_ROOT },
       ],
-      ports: [{ name: VRA_PORT_NAME, containerPort: VRA_PORT, protocol: 'TCP' }],
-      readinessProbe: { httpGet: { path: '/readyz', port: VRA_PORT_NAME }, periodSeconds: 2, failureThreshold: 3 },
-      livenessProbe: { httpGet: { path: '/healthz', port: VRA_PORT_NAME }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
+      ports: [
+        { name: VRA_PORT_NAME, containerPort: VRA_PORT, protocol: 'TCP' },
+        { name: VRA_CONTROL_PORT_NAME, containerPort: VRA_CONTROL_PORT, protocol: 'TCP' },
+        { name: VRA_HEALTH_PORT_NAME, containerPort: VRA_HEALTH_PORT, protocol: 'TCP' },
+      ],
+      readinessProbe: { httpGet: { path: '/readyz', port: VRA_HEALTH_PORT_NAME }, periodSeconds: 2, failureThreshold: 3 },
+      livenessProbe: { httpGet: { path: '/healthz', port: VRA_HEALTH_PORT_NAME }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
       // Reading other pods' volumes through the node takes a privileged node agent.
       securityContext: { privileged: true },
       ...(res !== undefined && { resources: res }),
-      volumeMounts: [{ name: 'data', mountPath: VRA_DATA_DIR }, ...hostMounts],
+      volumeMounts: [{ name: 'data', mountPath: VRA_DATA_DIR }, { name: 'control', mountPath: VRA_CONTROL_DIR, readOnly: true }, ...hostMounts],
     }],
-    volumes: [{ name: 'data', persistentVolumeClaim: { claimName: vraName(siteName, node) } }, ...hostVolumes],
+    volumes: [
+      { name: 'data', persistentVolumeClaim: { claimName: vraName(siteName, node) } },
+      { name: 'control', secret: { secretName: VRA_CONTROL_SECRET, defaultMode: 0o400 } },
+      ...hostVolumes,
+    ],
   };
 }
 

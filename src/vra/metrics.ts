@@ -1,0 +1,51 @@
+// The VRA's figures for Prometheus, read from its streams at scrape time (cheaper than tracking).
+// Series carry the stream id and the VPG (namespace, name) so dashboards join them with the VPGs.
+import { Registry } from '../runtime/metrics.ts';
+import type { StreamRegistry } from './registry.ts';
+import type { SyncState } from './source-stream.ts';
+
+const SYNC_STATES: readonly SyncState[] = ['connecting', 'initial-sync', 'delta-sync', 'bitmap-sync', 'protecting'];
+type L = 'stream' | 'namespace' | 'vpg';
+
+export function vraMetrics(streams: StreamRegistry): Registry {
+  const registry = new Registry();
+  const rpo = registry.gauge<L>({ name: 'zcsp_vra_rpo_seconds', help: 'Source: seconds since the capture time of the newest checkpoint the recovery side made durable.', labelNames: ['stream', 'namespace', 'vpg'] });
+  const sync = registry.gauge<L | 'state'>({ name: 'zcsp_vra_sync_state', help: 'Source: 1 for the sync state the stream is in.', labelNames: ['stream', 'namespace', 'vpg', 'state'] });
+  const progress = registry.gauge<L>({ name: 'zcsp_vra_sync_progress_ratio', help: 'Source: bytes compared of the total in the running sync (0..1).', labelNames: ['stream', 'namespace', 'vpg'] });
+  const buffered = registry.gauge<L>({ name: 'zcsp_vra_buffer_bytes', help: 'Source: bytes of records waiting for the recovery side to acknowledge them.', labelNames: ['stream', 'namespace', 'vpg'] });
+  const bufferLimit = registry.gauge<L>({ name: 'zcsp_vra_buffer_limit_bytes', help: 'Source: the bound of that buffer.', labelNames: ['stream', 'namespace', 'vpg'] });
+  const wire = registry.gauge<L>({ name: 'zcsp_vra_sent_wire_bytes', help: 'Source: record bytes sent (after compression) since the stream started.', labelNames: ['stream', 'namespace', 'vpg'] });
+  const raw = registry.gauge<L>({ name: 'zcsp_vra_sent_raw_bytes', help: 'Source: record bytes sent before compression since the stream started.', labelNames: ['stream', 'namespace', 'vpg'] });
+  const connected = registry.gauge<L>({ name: 'zcsp_vra_connected', help: 'Source: 1 while connected to the recovery VRA.', labelNames: ['stream', 'namespace', 'vpg'] });
+  const journal = registry.gauge<L>({ name: 'zcsp_vra_journal_bytes', help: 'Target: bytes of journal on disk.', labelNames: ['stream', 'namespace', 'vpg'] });
+  const checkpoints = registry.gauge<L>({ name: 'zcsp_vra_journal_checkpoints', help: 'Target: recoverable checkpoints.', labelNames: ['stream', 'namespace', 'vpg'] });
+  const history = registry.gauge<L>({ name: 'zcsp_vra_history_seconds', help: 'Target: from the oldest recoverable checkpoint to now.', labelNames: ['stream', 'namespace', 'vpg'] });
+  const durable = registry.gauge<L>({ name: 'zcsp_vra_durable_seq', help: 'Target: the last record on disk.', labelNames: ['stream', 'namespace', 'vpg'] });
+  const all = [rpo, sync, progress, buffered, bufferLimit, wire, raw, connected, journal, checkpoints, history, durable];
+
+  // One collector refreshes every series (streams come and go, so it starts from nothing); it
+  // hangs on the first gauge registered, which renders first.
+  rpo.onCollect(() => {
+    for (const g of all) g.clear();
+    for (const s of streams.list()) {
+      const l = { stream: s.id, namespace: s.vpg.namespace, vpg: s.vpg.name };
+      const st = s.status;
+      if (st.role === 'source') {
+        if (st.rpoSeconds !== undefined) rpo.set(l, st.rpoSeconds);
+        for (const state of SYNC_STATES) sync.set({ ...l, state }, st.state === state ? 1 : 0);
+        if (st.progress !== undefined) progress.set(l, st.progress.bytesTotal === 0 ? 1 : st.progress.bytesDone / st.progress.bytesTotal);
+        buffered.set(l, st.bufferedBytes);
+        bufferLimit.set(l, st.bufferLimitBytes);
+        wire.set(l, st.wireBytes);
+        raw.set(l, st.rawBytes);
+        connected.set(l, st.connected ? 1 : 0);
+      } else {
+        journal.set(l, st.journalBytes);
+        checkpoints.set(l, st.checkpoints);
+        history.set(l, st.actualHistorySeconds);
+        durable.set(l, st.durableSeq);
+      }
+    }
+  });
+  return registry;
+}

@@ -1,0 +1,161 @@
+// The streams a VRA serves, as the operator configured them. Each configuration is kept on the
+// VRA's volume (streams/{id}/config.json, written atomically) so a restarted VRA picks up every
+// stream where it was: targets reopen their journal, sources start with a delta sync.
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { isDeepStrictEqual } from 'node:util';
+import { SourceStream, type SourceStatus } from './source-stream.ts';
+import { ConfigError, parseStreamConfig, streamId, type StreamConfig } from './stream-config.ts';
+import { StreamError, TargetStream, type TargetStatus } from './target-stream.ts';
+
+export type Stream = SourceStream | TargetStream;
+
+export interface StreamSummary {
+  id: string;
+  vpg: { namespace: string; name: string };
+  status: SourceStatus | TargetStatus;
+}
+
+export class StreamRegistry {
+  readonly #dir: string;
+  readonly #log: Logger;
+  readonly #streams = new Map<string, Stream>();
+  /** Changes to one stream are serialised; different streams change independently. */
+  readonly #locks = new Map<string, Promise<unknown>>();
+  readonly #senderId = randomUUID();
+
+  constructor(dataDir: string, log: Logger) {
+    this.#dir = join(dataDir, 'streams');
+    this.#log = log;
+  }
+
+  /** Starts every stream configured before; one that fails to start is logged and skipped. */
+  async load(): Promise<void> {
+    await mkdir(this.#dir, { recursive: true });
+    for (const id of await readdir(this.#dir)) {
+      if (!streamId.safeParse(id).success) continue;
+      let config: StreamConfig;
+      try {
+        config = parseStreamConfig(JSON.parse(await readFile(join(this.#dir, id, 'config.json'), 'utf8')));
+      } catch (err: unknown) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        this.#log.error({ err, stream: id }, 'stored stream configuration is unreadable; the stream stays stopped');
+        continue;
+      }
+      try {
+        this.#streams.set(id, await this.#start(id, config));
+      } catch (err: unknown) {
+        this.#log.error({ err, stream: id }, 'stream failed to start');
+      }
+    }
+  }
+
+  get(id: string): Stream | undefined {
+    return this.#streams.get(id);
+  }
+
+  source(id: string): SourceStream {
+    const s = this.#require(id);
+    if (!(s instanceof SourceStream)) throw new StreamError('Conflict', `stream ${id} is a target here, not a source`);
+    return s;
+  }
+
+  target(id: string): TargetStream {
+    const s = this.#require(id);
+    if (!(s instanceof TargetStream)) throw new StreamError('Conflict', `stream ${id} is a source here, not a target`);
+    return s;
+  }
+
+  #require(id: string): Stream {
+    const s = this.#streams.get(id);
+    if (s === undefined) throw new StreamError('NotFound', `no stream ${id} on this VRA`);
+    return s;
+  }
+
+  list(): StreamSummary[] {
+    return [...this.#streams.values()].map((s) => ({ id: s.id, vpg: s.config.vpg, status: s.status() }));
+  }
+
+  /** The target streams the receiver accepts senders for. */
+  targets(): TargetStream[] {
+    return [...this.#streams.values()].filter((s): s is TargetStream => s instanceof TargetStream);
+  }
+
+  /**
+   * Creates or updates a stream. The same configuration again changes nothing (the operator
+   * re-sends it every reconcile); a changed one restarts the stream with it, keeping its data.
+   * A stream cannot change role in place: delete it first.
+   */
+  configure(id: string, value: unknown): Promise<{ created: boolean; changed: boolean }> {
+    const parsedId = streamId.safeParse(id);
+    if (!parsedId.success) throw new ConfigError(`id: ${parsedId.error.issues[0]?.message ?? 'invalid'}`);
+    const config = parseStreamConfig(value);
+    return this.#serial(id, async () => {
+      const current = this.#streams.get(id);
+      if (current !== undefined && current.config.role !== config.role) {
+        throw new StreamError('Conflict', `stream ${id} is a ${current.config.role} here; delete it before configuring it as a ${config.role}`);
+      }
+      if (current !== undefined && isDeepStrictEqual(current.config, config)) return { created: false, changed: false };
+      await this.#store(id, config);
+      if (current !== undefined) await stop(current);
+      this.#streams.delete(id);
+      this.#streams.set(id, await this.#start(id, config));
+      this.#log.info({ stream: id, role: config.role, vpg: config.vpg }, current === undefined ? 'stream configured' : 'stream reconfigured');
+      return { created: current === undefined, changed: true };
+    });
+  }
+
+  /** Stops a stream and, unless told to keep it, deletes its data (journal, replica). */
+  remove(id: string, options: { keepData?: boolean } = {}): Promise<boolean> {
+    return this.#serial(id, async () => {
+      const current = this.#streams.get(id);
+      if (current !== undefined) {
+        await stop(current);
+        this.#streams.delete(id);
+      }
+      const dir = join(this.#dir, id);
+      if (options.keepData === true) await rm(join(dir, 'config.json'), { force: true });
+      else await rm(dir, { recursive: true, force: true });
+      if (current !== undefined) this.#log.info({ stream: id, keepData: options.keepData === true }, 'stream removed');
+      return current !== undefined;
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#streams.values()].map(stop));
+    this.#streams.clear();
+  }
+
+  async #start(id: string, config: StreamConfig): Promise<Stream> {
+    const log = this.#log.child({ stream: id, vpg: `${config.vpg.namespace}/${config.vpg.name}`, role: config.role });
+    if (config.role === 'target') return TargetStream.open(join(this.#dir, id), id, config, log);
+    const stream = new SourceStream(id, config, this.#senderId, log);
+    stream.start();
+    return stream;
+  }
+
+  async #store(id: string, config: StreamConfig): Promise<void> {
+    const dir = join(this.#dir, id);
+    await mkdir(dir, { recursive: true });
+    const file = join(dir, 'config.json');
+    await writeFile(`${file}.tmp`, JSON.stringify(config, null, 2), { mode: 0o600 });
+    await rename(`${file}.tmp`, file);
+  }
+
+  #serial<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#locks.get(id) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(fn);
+    this.#locks.set(id, next);
+    void next.finally(() => {
+      if (this.#locks.get(id) === next) this.#locks.delete(id);
+    }).catch(() => undefined);
+    return next;
+  }
+}
+
+async function stop(stream: Stream): Promise<void> {
+  if (stream instanceof SourceStream) await stream.stop();
+  else await stream.close();
+}

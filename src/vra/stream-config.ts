@@ -1,0 +1,107 @@
+// What the operator tells a VRA about one VPG stream (PUT /v1/streams/{id}). Both ends of a VPG
+// get a stream with the same id and token: the protected node's VRA as `source`, the recovery
+// node's as `target`. Checked with zod so a bad configuration is refused with the field named,
+// and stored as given (streams/{id}/config.json) so a restarted VRA resumes its streams.
+import { isAbsolute } from 'node:path';
+import { z } from 'zod';
+import { volumeNameProblem } from '../replicator/paths.ts';
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+
+/** A stream id: the VPG's uid in practice; a DNS subdomain so it can name a folder and a label. */
+export const streamId = z.string().min(1).max(253).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be lowercase letters, digits, "-" and "."');
+
+const volumeName = z.string().refine((v) => volumeNameProblem(v) === undefined, { error: 'must be a DNS subdomain (the PVC name)' });
+
+const hook = z.strictObject({
+  command: z.array(z.string().min(1)).min(1).max(64),
+  timeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+});
+
+const pem = z.string().min(1).max(64 * 1024).refine((v) => v.includes('-----BEGIN CERTIFICATE-----'), { error: 'must be a PEM certificate' });
+
+const endpoint = z.strictObject({
+  host: z.string().min(1).max(253),
+  port: z.number().int().min(1).max(65535),
+});
+
+const vpgRef = z.strictObject({ namespace: z.string().min(1).max(63), name: z.string().min(1).max(253) });
+
+const common = {
+  vpg: vpgRef,
+  /** The stream's credential: the source presents it in HELLO, the target checks it. */
+  token: z.string().min(16).max(512),
+};
+
+export const sourceConfig = z.strictObject({
+  role: z.literal('source'),
+  ...common,
+  volumes: z.array(z.strictObject({
+    name: volumeName,
+    kind: z.enum(['fs', 'block']),
+    /** Where this node sees the volume: a folder (fs) or an image file or device (block). */
+    path: z.string().refine(isAbsolute, { error: 'must be an absolute path' }),
+  })).min(1).max(256),
+  peer: z.strictObject({
+    /** The recovery VRA, or the tenant's ZCC when `zcc` is set. */
+    address: endpoint,
+    /** The recovery VRA's certificate (pinned) and the name in it. */
+    ca: pem,
+    servername: z.string().min(1).max(253),
+    /** Reach the recovery VRA through the tenant's connector (a tunnel, TLS end to end inside). */
+    zcc: z.strictObject({
+      ca: pem,
+      servername: z.string().min(1).max(253),
+      zorg: z.string().min(1).max(253),
+      token: z.string().min(1).max(512),
+      target: z.strictObject({ site: z.string().min(1).max(253), node: z.string().min(1).max(253) }),
+    }).optional(),
+  }),
+  checkpointIntervalMs: z.number().int().min(500).max(3_600_000).default(5000),
+  bufferBytes: z.number().int().min(MiB).max(4 * GiB).default(64 * MiB),
+  /** How long a full buffer may stall a pass before it gives up and leaves the rest to bitmap sync. */
+  stallMs: z.number().int().min(100).max(600_000).default(10_000),
+  compress: z.boolean().default(true),
+  bandwidthBytesPerSecond: z.number().int().min(1024).optional(),
+  watch: z.boolean().default(true),
+  hooks: z.strictObject({ pre: hook.optional(), post: hook.optional() }).optional(),
+});
+
+export const targetConfig = z.strictObject({
+  role: z.literal('target'),
+  ...common,
+  volumes: z.array(z.strictObject({ name: volumeName, kind: z.enum(['fs', 'block']) })).min(1).max(256),
+  historyHours: z.number().min(1 / 60).max(720).default(24),
+  hardLimitBytes: z.number().int().min(MiB).optional(),
+  warningBytes: z.number().int().min(MiB).optional(),
+  retentionIntervalMs: z.number().int().min(100).max(3_600_000).default(10_000),
+}).refine((c) => c.warningBytes === undefined || c.hardLimitBytes === undefined || c.warningBytes < c.hardLimitBytes, {
+  error: 'must be below hardLimitBytes', path: ['warningBytes'],
+});
+
+export const streamConfig = z.discriminatedUnion('role', [sourceConfig, targetConfig]);
+
+export type SourceConfig = z.output<typeof sourceConfig>;
+export type TargetConfig = z.output<typeof targetConfig>;
+export type StreamConfig = z.output<typeof streamConfig>;
+export type StreamConfigInput = z.input<typeof streamConfig>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses a configuration; the error lists every problem as "field: what is wrong". */
+export function parseStreamConfig(value: unknown): StreamConfig {
+  const result = streamConfig.safeParse(value);
+  if (result.success) {
+    const names = new Set<string>();
+    for (const v of result.data.volumes) {
+      if (names.has(v.name)) throw new ConfigError(`volumes: ${v.name} is named twice`);
+      names.add(v.name);
+    }
+    return result.data;
+  }
+  const problems = result.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(config)'}: ${i.message}`);
+  throw new ConfigError(problems.join('; '));
+}
