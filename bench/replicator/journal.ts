@@ -1,0 +1,123 @@
+// Journal ingest of incompressible 64 KiB records against dd's fsync'd sequential write of the
+// same amount, in the same folder. The disk is shared with whatever else runs, so only neighbours
+// compare: each journal run has a dd run next to it, their order alternating from one round to
+// the next, and `sync` runs before each timed run so neither pays for the other's writeback.
+// Every figure is the median of RUNS rounds; the ratio to dd is the median of the neighbours'
+// ratios.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { encodeRecord } from '../../src/replicator/codec.ts';
+import { Journal } from '../../src/replicator/journal/journal.ts';
+import { MiB, percentile } from './proc.ts';
+
+export interface JournalRow {
+  label: string;
+  /** Median seconds. */
+  seconds: number;
+  /** Median fsyncs (segment, index and folder) of one run. */
+  syncs: number;
+  /** Median of dd's seconds over this run's, each journal run against the dd run next to it. */
+  ofDd: number;
+}
+
+export interface JournalResult {
+  bytes: number;
+  runs: number;
+  /** Median seconds of all dd runs. */
+  dd: { seconds: number };
+  journal: JournalRow[];
+}
+
+const RUNS = 3;
+const RECORD = 64 * 1024;
+const CONFIGS = [
+  { label: 'batches of 16, 8 in flight', batch: 16, inflight: 8 },
+  { label: 'batches of 64, 4 in flight', batch: 64, inflight: 4 },
+  { label: 'one record a call, 64 in flight', batch: 1, inflight: 64 },
+] as const;
+
+const median = (xs: readonly number[]): number => percentile(xs, 50);
+
+function run(cmd: string, args: string[]): void {
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.error?.message ?? r.stderr.toString().trim()}`);
+}
+
+export async function journalBench(dir: string, bytes: number, log: (s: string) => void): Promise<JournalResult> {
+  const mib = Math.max(1, Math.round(bytes / MiB));
+  const total = mib * MiB;
+  const src = join(dir, 'dd.src');
+  const out = join(dir, 'dd.out');
+  run('dd', ['if=/dev/urandom', `of=${src}`, 'bs=1M', `count=${mib}`]);
+
+  const ddRun = (): number => {
+    run('sync', []);
+    const t0 = performance.now();
+    run('dd', [`if=${src}`, `of=${out}`, 'bs=1M', 'conv=fdatasync']);
+    const seconds = (performance.now() - t0) / 1000;
+    run('rm', ['-f', out]);
+    return seconds;
+  };
+
+  // A pool of distinct incompressible records, reused: encoding is the sender's cost, not the journal's.
+  const pool = Array.from({ length: 64 }, (_, i) => encodeRecord({ kind: 'op', volume: 'data', op: { op: 'write', id: 1, offset: i * RECORD, data: randomBytes(RECORD) } }));
+  const count = total / RECORD;
+
+  const journalRun = async (name: string, batchRecords: number, inflight: number): Promise<{ seconds: number; syncs: number; cpuSeconds: number }> => {
+    const jdir = join(dir, name);
+    const j = await Journal.open(jdir);
+    try {
+      run('sync', []);
+      const syncs0 = j.stats().syncs;
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      let seq = 1;
+      const running = new Set<Promise<void>>();
+      while (seq <= count) {
+        const batch: { seq: number; bytes: Buffer }[] = [];
+        for (let k = 0; k < batchRecords && seq <= count; k++, seq++) batch.push({ seq, bytes: pool[seq % pool.length] ?? Buffer.alloc(1) });
+        const p: Promise<void> = j.append(batch).then(() => {
+          running.delete(p);
+        });
+        running.add(p);
+        if (running.size >= inflight) await Promise.race(running);
+      }
+      await Promise.all(running);
+      const seconds = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      return { seconds, syncs: j.stats().syncs - syncs0, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+    } finally {
+      await j.close();
+      await rm(jdir, { recursive: true, force: true });
+    }
+  };
+
+  const dd: number[] = [];
+  const rows = CONFIGS.map(() => ({ seconds: [] as number[], syncs: [] as number[], ofDd: [] as number[] }));
+  for (let round = 0; round < RUNS; round++) {
+    for (const [i, c] of CONFIGS.entries()) {
+      const ddFirst = round % 2 === 0;
+      const d1 = ddFirst ? ddRun() : undefined;
+      const j = await journalRun(`j-${round}-${i}`, c.batch, c.inflight);
+      const ddSeconds = d1 ?? ddRun();
+      dd.push(ddSeconds);
+      const row = rows[i];
+      row?.seconds.push(j.seconds);
+      row?.syncs.push(j.syncs);
+      row?.ofDd.push(ddSeconds / j.seconds);
+      log(`  journal round ${round + 1}/${RUNS}, ${c.label} (${ddFirst ? 'dd first' : 'journal first'}): ${(mib / j.seconds).toFixed(0)} MiB/s, ${j.syncs} fsyncs, ${j.cpuSeconds.toFixed(2)} CPU s; dd ${(mib / ddSeconds).toFixed(0)} MiB/s`);
+    }
+  }
+  await rm(src, { force: true });
+  return {
+    bytes: total,
+    runs: RUNS,
+    dd: { seconds: median(dd) },
+    journal: CONFIGS.map((c, i) => {
+      const row = rows[i];
+      return { label: c.label, seconds: median(row?.seconds ?? []), syncs: median(row?.syncs ?? []), ofDd: median(row?.ofDd ?? []) };
+    }),
+  };
+}
