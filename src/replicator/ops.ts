@@ -55,3 +55,21 @@ export const MODE_MASK = 0o7777;
 export const MAX_UINT48 = 2 ** 48 - 1;
 /** One write carries at most this much data (before compression). */
 export const MAX_WRITE_BYTES = 4 * 1024 * 1024;
+
+export type VolumeKind = 'fs' | 'block';
+
+/**
+ * Why an op cannot be applied to a volume of this kind, or undefined. A block volume takes only
+ * writes, truncates and digests of its one image (id 0); a filesystem volume's files have ids
+ * above 0. Checked by the receiver before anything is journaled, and again by the replica.
+ */
+export function opProblemFor(kind: VolumeKind, op: Op): string | undefined {
+  const id = 'id' in op ? op.id : undefined;
+  if (kind === 'block') {
+    if (op.op !== 'write' && op.op !== 'truncate' && op.op !== 'digest') return `${op.op} is not an operation on a block volume (only write, truncate and digest)`;
+    if (id !== 0) return `${op.op} on a block volume names id ${String(id)}; a block volume has only id 0`;
+    return undefined;
+  }
+  if (id === 0) return `${op.op} on a filesystem volume names id 0; file ids start at 1`;
+  return undefined;
+}

@@ -104,6 +104,8 @@ export async function startControlApi(o: ControlApiOptions): Promise<Listening> 
       }
       allow(method, ['GET', 'PUT', 'DELETE']);
       const stream = o.registry.get(id);
+      const failed = o.registry.failure(id);
+      if (failed !== undefined) return send(res, 200, { id, config: { ...failed.config, token: '(hidden)' }, status: { role: failed.config.role, state: 'failed', error: failed.error } });
       if (stream === undefined) throw new HttpError(404, 'NotFound', `no stream ${id} on this VRA`);
       return send(res, 200, { id, config: { ...stream.config, token: '(hidden)' }, status: stream.status() });
     }
@@ -188,6 +190,7 @@ function toHttpError(err: unknown): HttpError {
   // Errors of the replicator that describe a request it cannot honour (a checkpoint out of range,
   // a non-empty restore target) are the client's to fix.
   if (e.name === 'ReplicaError' || e.name === 'MaterialiseError') return new HttpError(409, e.code ?? 'Conflict', e.message ?? 'conflict');
+  if (e.name === 'JournalCorruptError') return new HttpError(409, 'JournalCorrupt', e.message ?? 'the journal is corrupt');
   return new HttpError(500, 'Internal', e.message ?? String(err));
 }
 

@@ -21,7 +21,8 @@ export function vraMetrics(streams: StreamRegistry): Registry {
   const checkpoints = registry.gauge<L>({ name: 'zcsp_vra_journal_checkpoints', help: 'Target: recoverable checkpoints.', labelNames: ['stream', 'namespace', 'vpg'] });
   const history = registry.gauge<L>({ name: 'zcsp_vra_history_seconds', help: 'Target: from the oldest recoverable checkpoint to now.', labelNames: ['stream', 'namespace', 'vpg'] });
   const durable = registry.gauge<L>({ name: 'zcsp_vra_durable_seq', help: 'Target: the last record on disk.', labelNames: ['stream', 'namespace', 'vpg'] });
-  const all = [rpo, sync, progress, buffered, bufferLimit, wire, raw, connected, journal, checkpoints, history, durable];
+  const failed = registry.gauge<L | 'role'>({ name: 'zcsp_vra_stream_failed', help: '1 for a configured stream that failed to start (its journal is damaged, say); see the VRA log or the control API for why.', labelNames: ['stream', 'namespace', 'vpg', 'role'] });
+  const all = [failed, rpo, sync, progress, buffered, bufferLimit, wire, raw, connected, journal, checkpoints, history, durable];
 
   // One collector refreshes every series (streams come and go, so it starts from nothing); it
   // hangs on the first gauge registered, which renders first.
@@ -30,6 +31,10 @@ export function vraMetrics(streams: StreamRegistry): Registry {
     for (const s of streams.list()) {
       const l = { stream: s.id, namespace: s.vpg.namespace, vpg: s.vpg.name };
       const st = s.status;
+      if ('state' in st && st.state === 'failed') {
+        failed.set({ ...l, role: st.role }, 1);
+        continue;
+      }
       if (st.role === 'source') {
         if (st.rpoSeconds !== undefined) rpo.set(l, st.rpoSeconds);
         for (const state of SYNC_STATES) sync.set({ ...l, state }, st.state === state ? 1 : 0);

@@ -15,13 +15,21 @@ export type Stream = SourceStream | TargetStream;
 export interface StreamSummary {
   id: string;
   vpg: { namespace: string; name: string };
-  status: SourceStatus | TargetStatus;
+  status: SourceStatus | TargetStatus | FailedStatus;
+}
+
+/** A configured stream that could not start (a damaged journal): shown, never silently dropped. */
+export interface FailedStatus {
+  role: StreamConfig['role'];
+  state: 'failed';
+  error: string;
 }
 
 export class StreamRegistry {
   readonly #dir: string;
   readonly #log: Logger;
   readonly #streams = new Map<string, Stream>();
+  readonly #failed = new Map<string, { config: StreamConfig; error: string }>();
   /** Changes to one stream are serialised; different streams change independently. */
   readonly #locks = new Map<string, Promise<unknown>>();
   readonly #senderId = randomUUID();
@@ -47,6 +55,7 @@ export class StreamRegistry {
       try {
         this.#streams.set(id, await this.#start(id, config));
       } catch (err: unknown) {
+        this.#failed.set(id, { config, error: (err as Error).message });
         this.#log.error({ err, stream: id }, 'stream failed to start');
       }
     }
@@ -70,12 +79,22 @@ export class StreamRegistry {
 
   #require(id: string): Stream {
     const s = this.#streams.get(id);
+    const failed = this.#failed.get(id);
+    if (failed !== undefined) throw new StreamError('Conflict', `stream ${id} failed to start: ${failed.error}`);
     if (s === undefined) throw new StreamError('NotFound', `no stream ${id} on this VRA`);
     return s;
   }
 
+  /** Why a configured stream is not running, if it failed to start. */
+  failure(id: string): { config: StreamConfig; error: string } | undefined {
+    return this.#failed.get(id);
+  }
+
   list(): StreamSummary[] {
-    return [...this.#streams.values()].map((s) => ({ id: s.id, vpg: s.config.vpg, status: s.status() }));
+    return [
+      ...[...this.#streams.values()].map((s) => ({ id: s.id, vpg: s.config.vpg, status: s.status() })),
+      ...[...this.#failed].map(([id, f]) => ({ id, vpg: f.config.vpg, status: { role: f.config.role, state: 'failed' as const, error: f.error } })),
+    ];
   }
 
   /** The target streams the receiver accepts senders for. */
@@ -101,7 +120,13 @@ export class StreamRegistry {
       await this.#store(id, config);
       if (current !== undefined) await stop(current);
       this.#streams.delete(id);
-      this.#streams.set(id, await this.#start(id, config));
+      try {
+        this.#streams.set(id, await this.#start(id, config));
+        this.#failed.delete(id);
+      } catch (err: unknown) {
+        this.#failed.set(id, { config, error: (err as Error).message });
+        throw err;
+      }
       this.#log.info({ stream: id, role: config.role, vpg: config.vpg }, current === undefined ? 'stream configured' : 'stream reconfigured');
       return { created: current === undefined, changed: true };
     });
@@ -111,6 +136,7 @@ export class StreamRegistry {
   remove(id: string, options: { keepData?: boolean } = {}): Promise<boolean> {
     return this.#serial(id, async () => {
       const current = this.#streams.get(id);
+      const failed = this.#failed.delete(id);
       if (current !== undefined) {
         await stop(current);
         this.#streams.delete(id);
@@ -118,8 +144,8 @@ export class StreamRegistry {
       const dir = join(this.#dir, id);
       if (options.keepData === true) await rm(join(dir, 'config.json'), { force: true });
       else await rm(dir, { recursive: true, force: true });
-      if (current !== undefined) this.#log.info({ stream: id, keepData: options.keepData === true }, 'stream removed');
-      return current !== undefined;
+      if (current !== undefined || failed) this.#log.info({ stream: id, keepData: options.keepData === true }, 'stream removed');
+      return current !== undefined || failed;
     });
   }
 

@@ -184,6 +184,8 @@ export class SourceStream {
 
   /** A checkpoint with this tag, now; resolves once the recovery side has it durably. */
   async tag(tag: string): Promise<number> {
+    // The loop may be asleep between passes with agreement still to reach: wake it.
+    if (!this.#agreed) this.#wake?.();
     await this.#untilAgreed();
     const seq = await this.checkpointer.requestTag(tag);
     await this.sender.waitDurable(seq);
@@ -193,10 +195,13 @@ export class SourceStream {
   status(now = Date.now()): SourceStatus {
     const s = this.sender.status();
     const p = this.checkpointer.progress();
-    const syncing = this.#state === 'initial-sync' || this.#state === 'delta-sync' || this.#state === 'bitmap-sync';
+    // Once protected, a link that is down means changes gather as dirty regions (change hints and
+    // the manifest difference) for the catch-up pass: the bitmap sync has begun.
+    const state: SyncState = this.#state === 'protecting' && s.state !== 'connected' ? 'bitmap-sync' : this.#state;
+    const syncing = state === 'initial-sync' || state === 'delta-sync' || state === 'bitmap-sync';
     return {
       role: 'source',
-      state: this.#state,
+      state,
       connected: s.state === 'connected',
       ...((this.#lastError ?? s.lastError) !== undefined && { lastError: this.#lastError ?? s.lastError }),
       ...(s.durableCheckpoint !== undefined && {

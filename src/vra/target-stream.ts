@@ -11,6 +11,7 @@ import { Replica } from '../replicator/replica/replica.ts';
 import { runRetention } from '../replicator/replica/retention.ts';
 import { verify, type VerifyResult } from '../replicator/replica/verify.ts';
 import type { Manifest } from '../replicator/manifest.ts';
+import type { VolumeKind } from '../replicator/ops.ts';
 import type { TargetConfig } from './stream-config.ts';
 
 export interface TargetStatus {
@@ -68,10 +69,10 @@ export class TargetStream {
   }
 
   /** What the receiver needs to accept a sender of this stream. */
-  receiverEntry(): { token: string; journal: Journal; volumes: ReadonlySet<string>; manifest(volume: string): Promise<Manifest> } {
+  receiverEntry(): { token: string; journal: Journal; volumes: ReadonlyMap<string, VolumeKind>; manifest(volume: string): Promise<Manifest> } {
     return {
       token: this.config.token,
-      volumes: new Set(this.config.volumes.map((v) => v.name)),
+      volumes: new Map(this.config.volumes.map((v) => [v.name, v.kind])),
       journal: this.journal,
       manifest: (volume) => {
         if (!this.config.volumes.some((v) => v.name === volume)) throw new StreamError('NotFound', `stream ${this.id} has no volume ${volume}`);

@@ -311,7 +311,7 @@ describe('receiver', () => {
     c.send({ type: 'records', firstSeq: 1, records: [encodeRecord(op(1)), unlink('../../etc/passwd')] });
     await expectError(c, 'BadMessage', /record seq 2: unlink path "\.\.\/\.\.\/etc\/passwd" has a "\.\." segment/);
     assert.equal(stream.journal.durableSeq, 0, 'not even the good record of the batch');
-    const other = await open('hostile-volume', { ...testStream(TOKEN), volumes: new Set(['data']) });
+    const other = await open('hostile-volume', { ...testStream(TOKEN), volumes: new Map([['data', 'fs' as const]]) });
     other.send({ type: 'records', firstSeq: 1, records: [encodeRecord({ kind: 'op', volume: 'logs', op: { op: 'truncate', id: 1, size: 0 } })] });
     await expectError(other, 'BadMessage', /record seq 1: volume logs is not a volume of this stream/);
   });

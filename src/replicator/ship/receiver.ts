@@ -4,6 +4,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type TLSSocket } from 'node:tls';
 import { CodecError, checkRecord } from '../codec.ts';
+import { opProblemFor, type VolumeKind } from '../ops.ts';
 import type { Manifest } from '../manifest.ts';
 import { ProtocolError } from '../wire/frame.ts';
 import { encodeManifest, manifestChunks } from '../wire/manifest-codec.ts';
@@ -17,8 +18,8 @@ export interface ReceiverStream {
   token: string;
   journal: JournalSink;
   manifest(volume: string): Promise<Manifest>;
-  /** The stream's volumes: records for any other are refused. Undefined: any volume. */
-  volumes?: ReadonlySet<string>;
+  /** The stream's volumes and their kinds: records for any other, or that do not fit the kind, are refused. Undefined: not checked. */
+  volumes?: ReadonlyMap<string, VolumeKind>;
 }
 
 export interface ReceiverOptions {
@@ -340,8 +341,11 @@ class Session {
         // recovery time (a path outside the volume, a bad length) must never be acknowledged.
         const record = checkRecord(b);
         const volumes = this.stream?.volumes;
-        if (record.kind === 'op' && volumes !== undefined && !volumes.has(record.volume)) {
-          throw new CodecError(`volume ${record.volume} is not a volume of this stream`);
+        if (record.kind === 'op' && volumes !== undefined) {
+          const kind = volumes.get(record.volume);
+          if (kind === undefined) throw new CodecError(`volume ${record.volume} is not a volume of this stream`);
+          const problem = opProblemFor(kind, record.op);
+          if (problem !== undefined) throw new CodecError(`volume ${record.volume}: ${problem}`);
         }
       } catch (err: unknown) {
         if (err instanceof CodecError) throw new ProtocolError('BadMessage', `record seq ${firstSeq + i}: ${err.message}`);

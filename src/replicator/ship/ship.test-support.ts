@@ -77,7 +77,7 @@ export interface TestStream {
   journal: MemoryJournal;
   manifests: Map<string, Manifest>;
   manifest(volume: string): Promise<Manifest>;
-  volumes?: ReadonlySet<string>;
+  volumes?: ReadonlyMap<string, 'fs' | 'block'>;
 }
 
 export function testStream(token: string, journal = new MemoryJournal()): TestStream {

@@ -9,10 +9,12 @@ import { join } from 'node:path';
 import { selfSignedCertificate } from '../../../src/tls/self-signed.ts';
 import { startZccProxy, type ZccProxy } from '../../../src/zcc/proxy.ts';
 import { findClusterProcesses } from '../../cluster/process.ts';
-import { snapshotImage, snapshotTree, type Snapshot } from './snapshot.ts';
+import { snapshotImage, snapshotTree, type Snapshot, type SnapshotEntry } from './snapshot.ts';
 import { VraProcess } from './vra-process.ts';
 
 export const STREAM = 'vpg-web-0001';
+/** What a snapshot says of the image when the VPG has no block volume. */
+const NO_IMAGE = { size: 0, sha: '' };
 
 export interface PairOptions {
   /** Bytes of the block image at the start. */
@@ -136,13 +138,15 @@ export class Pair {
   }
 
   snapshot(): SourceSnapshot {
-    return { files: snapshotTree(this.volume), disk: snapshotImage(this.image) };
+    const has = this.#volumes();
+    return { files: has.includes('files') ? snapshotTree(this.volume) : new Map<string, SnapshotEntry>(), disk: has.includes('disk') ? snapshotImage(this.image) : NO_IMAGE };
   }
 
   /** Materialises a checkpoint on the target into fresh folders; returns what they hold. */
   async materialise(seq: number): Promise<SourceSnapshot & { paths: { files: string; disk: string } }> {
     const paths = await this.materialiseOnly(seq);
-    return { files: snapshotTree(paths.files), disk: snapshotImage(paths.disk), paths };
+    const has = this.#volumes();
+    return { files: has.includes('files') ? snapshotTree(paths.files) : new Map<string, SnapshotEntry>(), disk: has.includes('disk') ? snapshotImage(paths.disk) : NO_IMAGE, paths };
   }
 
   /** Materialises without reading the result back (benchmarks time this). */
