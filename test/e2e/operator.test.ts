@@ -108,7 +108,7 @@ describe('operator installed with helm', { timeout: 900_000 }, () => {
     const vras = (await core.listNamespacedPod({ namespace: NS, labelSelector: 'zcsp.io/role=vra' })).items;
     assert.equal(vras.filter(ready).length, 4, 'one Ready VRA per node of both sites');
     for (const vra of vras) {
-      assert.equal(await (await fetch(`http://${vra.status?.podIP ?? ''}:9440/healthz`)).text(), 'ok');
+      assert.equal((await (await fetch(`http://${vra.status?.podIP ?? ''}:9442/healthz`)).text()).trim(), 'ok');
     }
     await waitFor(async () => conditionTrue(await get('zccs', 'acme', NS), 'Ready'), { what: 'ZCC acme Ready', timeoutMs: 180_000, intervalMs: 1000 });
   });

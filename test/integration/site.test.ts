@@ -39,8 +39,8 @@ describe('Site controller', { timeout: 600_000 }, () => {
   const condition = async (type: string): Promise<Condition | undefined> =>
     findStatusCondition((await site()).status?.['conditions'] as Condition[] | undefined, type);
   const healthz = async (pod: Pod): Promise<string> => {
-    const res = await fetch(`http://${pod.status?.podIP ?? ''}:9440/healthz`, { signal: AbortSignal.timeout(2000) });
-    return `${res.status} ${await res.text()}`;
+    const res = await fetch(`http://${pod.status?.podIP ?? ''}:9442/healthz`, { signal: AbortSignal.timeout(2000) });
+    return `${res.status} ${(await res.text()).trim()}`;
   };
   const idle = (): boolean => (manager.metrics.queueDepth.get({ name: 'site' }) ?? 0) === 0 && (manager.metrics.activeWorkers.get({ controller: 'site' }) ?? 0) === 0;
   const reconciles = (): number => manager.metrics.reconciles.series().filter((s) => s.labels['controller'] === 'site').reduce((n, s) => n + s.value, 0);
@@ -138,7 +138,7 @@ describe('Site controller', { timeout: 600_000 }, () => {
     }, 120_000);
     assert.equal(fewestReady, 1, 'replaced one node at a time: the site never lost both VRAs');
     for (const pod of (await readyVras()).values()) {
-      assert.deepEqual(pod.spec?.containers[0]?.volumeMounts?.map((m) => m.mountPath), ['/var/lib/zcsp/vra', '/host/var/lib/kubelet', '/host/var/lib/zcsp-local-pv']);
+      assert.deepEqual(pod.spec?.containers[0]?.volumeMounts?.map((m) => m.mountPath), ['/var/lib/zcsp/vra', '/etc/zcsp/vra', '/host/var/lib/kubelet', '/host/var/lib/zcsp-local-pv']);
     }
     await until('status for generation 2', async () => (await condition('Ready'))?.observedGeneration === 2);
   });
