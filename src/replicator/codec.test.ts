@@ -75,3 +75,16 @@ describe('record codec', () => {
     assert.throws(() => decodeRecord(garbage), /write data does not decompress/);
   });
 });
+
+describe('compression sampling', () => {
+  it('skips data whose sample does not compress, and compresses data whose sample does', () => {
+    // Noise with text in its middle: the sample says compress; it still pays overall.
+    const text = Buffer.alloc(256 * 1024, 'the quick brown fox ');
+    const mixed = Buffer.concat([randomBytes(16 * 1024), text, randomBytes(16 * 1024)]);
+    assert.equal(encodeRecord({ kind: 'op', volume: 'v', op: { op: 'write', id: 1, offset: 0, data: mixed } }, { compress: true })[1], 1);
+    // Text with noise in its middle: the sample says skip, so it is sent as it is.
+    const odd = Buffer.concat([text, randomBytes(64 * 1024), text]);
+    assert.equal(encodeRecord({ kind: 'op', volume: 'v', op: { op: 'write', id: 1, offset: 0, data: odd } }, { compress: true })[1], 0);
+    assert.equal(encodeRecord({ kind: 'op', volume: 'v', op: { op: 'write', id: 1, offset: 0, data: randomBytes(1024 * 1024) } }, { compress: true })[1], 0);
+  });
+});

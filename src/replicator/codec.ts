@@ -113,6 +113,23 @@ function withPath<T>(fn: () => T): T {
   }
 }
 
+const SAMPLE_BYTES = 4096;
+
+/**
+ * Whether compressing `data` is worth trying: for writes larger than a few samples, one 4 KiB
+ * sample from the middle is compressed first, and data whose sample does not shrink by an eighth
+ * (encrypted, already compressed, media) is sent as it is — zstd spends as long failing on such
+ * data as it spends compressing text, and most of a changed database or image block is one or the
+ * other throughout.
+ */
+function worthCompressing(data: Uint8Array, level: number): boolean {
+  if (data.length < 4 * SAMPLE_BYTES) return true;
+  const start = Math.floor((data.length - SAMPLE_BYTES) / 2);
+  const sample = data.subarray(start, start + SAMPLE_BYTES);
+  const packed = zstdCompressSync(sample, { params: { [constants.ZSTD_c_compressionLevel]: level } });
+  return packed.length <= SAMPLE_BYTES - (SAMPLE_BYTES >> 3);
+}
+
 /** Encodes a record; the input is checked the same way decoding checks it. */
 export function encodeRecord(record: Record, options: EncodeOptions = {}): Buffer {
   if (record.kind === 'checkpoint') return encodeCheckpoint(record.checkpoint);
@@ -147,7 +164,7 @@ export function encodeRecord(record: Record, options: EncodeOptions = {}): Buffe
       if (op.data.length > MAX_WRITE_BYTES) throw new CodecError(`write data is ${op.data.length} bytes, more than ${MAX_WRITE_BYTES}`);
       checkUint('write end', op.offset + op.data.length, MAX_UINT48);
       payload = op.data;
-      if (options.compress === true && op.data.length >= 512) {
+      if (options.compress === true && op.data.length >= 512 && worthCompressing(op.data, options.level ?? 1)) {
         const packed = zstdCompressSync(op.data, { params: { [constants.ZSTD_c_compressionLevel]: options.level ?? 1 } });
         if (packed.length <= op.data.length - (op.data.length >> 3)) {
           payload = packed;
