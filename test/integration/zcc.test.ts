@@ -2,19 +2,21 @@
 // nodes: credentials created once, the connector Deployment Ready under its own least-privilege
 // ServiceAccount, and over real TLS connections to the connector pod's IP: wrong and other
 // tenants' credentials refused (and logged), a site without the tenant's VPGs forbidden, and a
-// tunnel to a recovery VRA once a VPG names its site (an HTTP GET of the VRA's /healthz through it).
+// tunnel to a recovery VRA once a VPG names its site (the replication protocol's TLS and HELLO through it).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { join } from 'node:path';
-import type { TLSSocket } from 'node:tls';
+import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { pino } from 'pino';
 import { REPO_ROOT, startCluster, type LocalCluster } from '../cluster/cluster.ts';
 import { waitFor } from '../cluster/net.ts';
 import { OperatorConfig } from '../../src/controllers/config.ts';
 import { SITES, VPGS, ZCCS, ZORGS } from '../../src/controllers/resources.ts';
 import { siteController } from '../../src/controllers/site/index.ts';
+import { FrameDecoder } from '../../src/replicator/wire/frame.ts';
+import { decodeMessage, encodeMessage, type Message } from '../../src/replicator/wire/messages.ts';
+import { REPLICATION_ALPN } from '../../src/vra/peer.ts';
 import { zccController } from '../../src/controllers/zcc/index.ts';
 import { isPodReady, type Pod, type Service } from '../../src/kube/objects.ts';
 import {
@@ -147,7 +149,8 @@ describe('ZCC controller and connector', { timeout: 600_000 }, () => {
     const after = await readCredentials('acme');
     assert.equal(after.resourceVersion, creds.get('acme')?.resourceVersion, 'the Secret was not written again');
     assert.deepEqual(after.data, creds.get('acme')?.data);
-    assert.equal(manager.writes({ resources: ['secrets'] }), 2, 'one create per ZCC, nothing else');
+    // Two ZCC credentials, and the VRAs' control token the Site controller makes once.
+    assert.equal(manager.writes({ resources: ['secrets'] }), 3, 'one create per ZCC and the VRA control token, nothing else');
     assert.match((await ready('acme'))?.message ?? '', /node port \d+/);
   });
 
@@ -214,7 +217,7 @@ describe('ZCC controller and connector', { timeout: 600_000 }, () => {
     assert.match(parsed.remote ?? '', /:\d+$/);
   });
 
-  it('forbids a site until a VPG of the tenant recovers there; then tunnels to the VRA (GET /healthz → ok)', async () => {
+  it('forbids a site until a VPG of the tenant recovers there; then tunnels to the VRA\'s replication port', async () => {
     const acme = creds.get('acme');
     assert.ok(acme);
     const self = { zorg: 'acme', token: acme.token };
@@ -239,17 +242,28 @@ describe('ZCC controller and connector', { timeout: 600_000 }, () => {
     timings['vpgToTunnelMs'] = Date.now() - t0;
     assert.ok(socket);
     const s = socket;
-    // An HTTP client whose connection is the tunnel: the VRA answers as if called directly.
-    s.resume(); // the VRA speaks only when asked, so nothing is lost before the client listens
-    const response = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request({ createConnection: () => s, path: '/healthz', headers: { host: 'vra', connection: 'close' } }, (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (d: string) => (body += d)).once('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
-      req.once('error', reject);
-      req.end();
+    // The replication protocol through the tunnel, as a protected VRA speaks it: TLS with the
+    // VRA's own certificate inside the connector's, then a HELLO. The VRA has no such stream yet,
+    // and says so in its own protocol: the tunnel reached the VRA's replication port.
+    const inner = connectTls({ socket: s, servername: 'vra.zcsp.io', rejectUnauthorized: false, ALPNProtocols: [REPLICATION_ALPN] });
+    s.resume();
+    await new Promise<void>((resolve, reject) => {
+      inner.once('secureConnect', () => resolve());
+      inner.once('error', reject);
     });
-    assert.deepEqual(response, { status: 200, body: 'ok' });
+    assert.match(inner.getPeerCertificate().subjectaltname ?? '', /DNS:vra\.zcsp\.io/);
+    inner.write(encodeMessage({ type: 'hello', vpg: 'no-such-stream', token: 'x'.repeat(16), senderId: 'zcc-test' }));
+    const decoder = new FrameDecoder();
+    const reply = await new Promise<Message>((resolve, reject) => {
+      inner.on('data', (chunk: Buffer) => {
+        const frame = decoder.push(chunk)[0];
+        if (frame !== undefined) resolve(decodeMessage(frame));
+      });
+      inner.once('error', reject);
+    });
+    inner.destroy();
+    assert.ok(reply.type === 'refuse', JSON.stringify(reply));
+    assert.equal(reply.code, 'UnknownStream');
 
     // Still: nodes without a VRA, sites the tenant does not recover to, and the other tenant.
     assert.equal((await refusal(tunnel('acme', self, { site: 'dr', node: 'prod-1' }))).code, 'Unavailable');

@@ -1,5 +1,6 @@
 // Capture of a block volume: an image file or a block device, compared block by block with the
-// manifest's hashes. Reads run ahead of hashing (content-sync.ts), in big chunks.
+// manifest's hashes. Reads run ahead of hashing (content-sync.ts), in big chunks, and chunks are
+// hashed on worker threads (hash-pool.ts) while this thread reads and pushes.
 import type { BigIntStats } from 'node:fs';
 import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { HASH_BYTES, blockCount, contentDigest } from '../hash.ts';
@@ -7,6 +8,7 @@ import type { BlockManifest, Manifest } from '../manifest.ts';
 import { MAX_UINT48, type Op } from '../ops.ts';
 import { volumeNameProblem } from '../paths.ts';
 import { readBuffers, syncContent } from './content-sync.ts';
+import { HashPool } from './hash-pool.ts';
 import { CaptureError, SinkStopped, type PassResult, type RecordSink, type VolumeCapture } from './volume-capture.ts';
 
 export interface BlockCaptureOptions {
@@ -15,7 +17,12 @@ export interface BlockCaptureOptions {
   path: string;
   /** Read size, a multiple of 64 KiB; default 4 MiB. */
   chunkBytes?: number;
+  /** Worker threads hashing chunks while this thread reads and pushes; default 2, 0: hash here. */
+  hashWorkers?: number;
 }
+
+/** Chunks in flight: read, being hashed, or waiting to be compared and pushed. */
+const CHUNKS_AHEAD = 6;
 
 const WRITE_BYTES = 1024 * 1024;
 
@@ -45,8 +52,9 @@ export class BlockCapture implements VolumeCapture {
   private readonly chunkBytes: number;
   private state = { size: 0, hashes: new Uint8Array(0) };
   private running = false;
-  /** Released after each pass: an image is read once per pass. */
-  private buffers: [Buffer, Buffer] | undefined;
+  private readonly hashWorkers: number;
+  /** Started by the first pass, kept until close (idle workers do not keep the process alive). */
+  private pool: HashPool | undefined;
   private closed = false;
 
   constructor(o: BlockCaptureOptions) {
@@ -59,6 +67,9 @@ export class BlockCapture implements VolumeCapture {
     this.volume = o.volume;
     this.path = o.path;
     this.chunkBytes = chunk;
+    const workers = o.hashWorkers ?? 2;
+    if (!Number.isInteger(workers) || workers < 0 || workers > 64) throw new CaptureError('BAD_OPTION', `hashWorkers ${workers} is not in 0..64`);
+    this.hashWorkers = workers;
   }
 
   manifest(): BlockManifest {
@@ -95,6 +106,8 @@ export class BlockCapture implements VolumeCapture {
 
   close(): void {
     this.closed = true;
+    void this.pool?.close();
+    this.pool = undefined;
   }
 
   async pass(sink: RecordSink, progress?: (bytesDone: number) => void): Promise<PassResult> {
@@ -129,7 +142,9 @@ export class BlockCapture implements VolumeCapture {
           state: this.state,
           emit,
           chunkBytes: this.chunkBytes,
-          buffers: (this.buffers ??= readBuffers(this.chunkBytes)),
+          // Released after each pass: an image is read once per pass.
+          buffers: readBuffers(this.chunkBytes, CHUNKS_AHEAD),
+          hash: this.hashWorkers === 0 ? undefined : (chunk) => (this.pool ??= new HashPool(this.hashWorkers)).hash(chunk),
           writeBytes: WRITE_BYTES,
           onRead: (n) => {
             result.bytesRead += n;
@@ -145,7 +160,6 @@ export class BlockCapture implements VolumeCapture {
       return result;
     } finally {
       await handle?.close();
-      this.buffers = undefined;
       this.running = false;
     }
   }

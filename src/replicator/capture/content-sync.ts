@@ -5,6 +5,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { BLOCK_SIZE, HASH_BYTES, blockCount, blockHash } from '../hash.ts';
 import type { Op } from '../ops.ts';
+import { hashBlocks, sharedBuffer } from './hash-pool.ts';
 
 /** The manifest's view of one content: mutated in place as ops are accepted. */
 export interface ContentState {
@@ -26,15 +27,21 @@ export interface SyncOptions {
   emit: Emit;
   /** Read size; a multiple of BLOCK_SIZE. Writes never span two chunks. */
   chunkBytes: number;
-  /** Two buffers of chunkBytes, reused from call to call (write data is copied out of them). */
-  buffers: readonly [Buffer, Buffer];
+  /**
+   * Buffers of chunkBytes, reused from call to call (write data is copied out of them): as many
+   * chunks are read ahead as there are buffers. Unused when `data` is given.
+   */
+  buffers: readonly Buffer[];
+  /** Hashes a chunk's blocks (a HashPool); default: on this thread. */
+  hash?: ((chunk: Buffer) => Promise<Buffer>) | undefined;
   /** Largest write; a multiple of BLOCK_SIZE. */
   writeBytes: number;
   onRead?: (bytes: number) => void;
 }
 
-export function readBuffers(chunkBytes: number): [Buffer, Buffer] {
-  return [Buffer.allocUnsafe(chunkBytes), Buffer.allocUnsafe(chunkBytes)];
+/** `count` read buffers of chunkBytes, in shared memory (a HashPool's workers hash them in place). */
+export function readBuffers(chunkBytes: number, count = 2): Buffer[] {
+  return Array.from({ length: count }, () => sharedBuffer(chunkBytes));
 }
 
 export interface SyncResult {
@@ -76,10 +83,11 @@ export function resizedHashes(old: Uint8Array, oldSize: number, newSize: number)
   return out;
 }
 
-function sameHash(hashes: Uint8Array, i: number, h: Uint8Array): boolean {
+function sameHash(hashes: Uint8Array, i: number, h: Uint8Array, j: number): boolean {
   const at = i * HASH_BYTES;
+  const from = j * HASH_BYTES;
   if (at + HASH_BYTES > hashes.length) return false;
-  for (let k = 0; k < HASH_BYTES; k++) if (hashes[at + k] !== h[k]) return false;
+  for (let k = 0; k < HASH_BYTES; k++) if (hashes[at + k] !== h[from + k]) return false;
   return true;
 }
 
@@ -93,10 +101,8 @@ export async function syncContent(o: SyncOptions): Promise<SyncResult> {
     result.ops++;
   };
   if (o.size !== state.size) await truncate(o.size);
-  // Two buffers: the next chunk is read (on the thread pool) while this one is hashed.
-  const buffers = o.buffers;
-  const readAt = async (pos: number, which: 0 | 1): Promise<Buffer> => {
-    const buf = buffers[which];
+  const hashOf = o.hash ?? ((chunk: Buffer) => Promise.resolve(hashBlocks(chunk)));
+  const readAt = async (pos: number, buf: Buffer): Promise<Buffer> => {
     const want = Math.min(o.chunkBytes, o.size - pos);
     if (o.data !== undefined) return o.data.subarray(pos, pos + want);
     if (handle === undefined) throw new Error('syncContent needs a handle or data');
@@ -108,55 +114,79 @@ export async function syncContent(o: SyncOptions): Promise<SyncResult> {
     }
     return buf.subarray(0, got);
   };
-  let pos = 0;
-  let which: 0 | 1 = 0;
-  let pending: Promise<Buffer> | undefined = o.size > 0 ? readAt(0, 0) : undefined;
-  while (pending !== undefined) {
-    const chunk: Buffer = await pending;
-    const chunkPos = pos;
-    const want = Math.min(o.chunkBytes, o.size - chunkPos);
-    pos += chunk.length;
-    which = which === 0 ? 1 : 0;
-    pending = chunk.length === want && pos < o.size ? readAt(pos, which) : undefined;
-    // Consume the other read's rejection if this chunk's processing throws first.
-    pending?.catch(() => undefined);
-    result.bytesRead += chunk.length;
-    o.onRead?.(chunk.length);
-    const hashes: Buffer[] = [];
-    let runStart = -1;
-    const flush = async (end: number): Promise<void> => {
-      if (runStart < 0) return;
-      const from = runStart;
-      runStart = -1;
-      const data = Buffer.from(chunk.subarray(from, end));
-      await emit({ op: 'write', id, offset: chunkPos + from, data });
-      const first = (chunkPos + from) / BLOCK_SIZE;
-      for (let b = 0; b * BLOCK_SIZE < data.length; b++) {
-        const h = hashes[from / BLOCK_SIZE + b];
-        if (h !== undefined) state.hashes.set(h, (first + b) * HASH_BYTES);
-      }
-      result.ops++;
-      result.bytesChanged += data.length;
-    };
-    for (let off = 0; off < chunk.length; off += BLOCK_SIZE) {
-      const h = blockHash(chunk.subarray(off, off + BLOCK_SIZE));
-      hashes.push(h);
-      if (sameHash(state.hashes, (chunkPos + off) / BLOCK_SIZE, h)) {
-        await flush(off);
-      } else {
-        if (runStart < 0) runStart = off;
-        if (off + BLOCK_SIZE - runStart >= o.writeBytes) await flush(Math.min(off + BLOCK_SIZE, chunk.length));
-      }
+  // Chunks in flight, in file order: each is read into a free buffer (on the thread pool), then
+  // hashed (maybe on a worker), while earlier ones are compared and pushed. A buffer is reused
+  // only once its chunk has been pushed and nothing reads into it any more.
+  interface InFlight {
+    pos: number;
+    want: number;
+    buf: Buffer;
+    work: Promise<{ chunk: Buffer; hashes: Buffer }>;
+  }
+  const free = [...o.buffers];
+  const queue: InFlight[] = [];
+  let next = 0;
+  let stop = false;
+  const launch = (): void => {
+    while (!stop && next < o.size && free.length > 0) {
+      const buf = free.pop();
+      if (buf === undefined) return;
+      const pos = next;
+      const want = Math.min(o.chunkBytes, o.size - pos);
+      next += want;
+      const work = readAt(pos, buf).then(async (chunk) => ({ chunk, hashes: await hashOf(chunk) }));
+      // Consumed in order below; a later chunk's rejection must not go unhandled meanwhile.
+      work.catch(() => undefined);
+      queue.push({ pos, want, buf, work });
     }
-    await flush(chunk.length);
-    if (chunk.length < want) {
-      result.short = true;
-      await truncate(pos);
-      // The block the new end falls in holds what was just read (written or already equal).
-      const last = hashes[hashes.length - 1];
-      if (pos % BLOCK_SIZE !== 0 && last !== undefined) state.hashes.set(last, Math.floor(pos / BLOCK_SIZE) * HASH_BYTES);
-      break;
+  };
+  try {
+    launch();
+    for (let slot = queue.shift(); slot !== undefined; slot = queue.shift()) {
+      const { chunk, hashes } = await slot.work;
+      const chunkPos = slot.pos;
+      if (chunk.length < slot.want) stop = true;
+      result.bytesRead += chunk.length;
+      o.onRead?.(chunk.length);
+      let runStart = -1;
+      const flush = async (end: number): Promise<void> => {
+        if (runStart < 0) return;
+        const from = runStart;
+        runStart = -1;
+        const data = Buffer.from(chunk.subarray(from, end));
+        await emit({ op: 'write', id, offset: chunkPos + from, data });
+        const first = (chunkPos + from) / BLOCK_SIZE;
+        const h = from / BLOCK_SIZE;
+        const n = Math.ceil(data.length / BLOCK_SIZE);
+        state.hashes.set(hashes.subarray(h * HASH_BYTES, (h + n) * HASH_BYTES), first * HASH_BYTES);
+        result.ops++;
+        result.bytesChanged += data.length;
+      };
+      for (let off = 0, b = 0; off < chunk.length; off += BLOCK_SIZE, b++) {
+        if (sameHash(state.hashes, (chunkPos + off) / BLOCK_SIZE, hashes, b)) {
+          await flush(off);
+        } else {
+          if (runStart < 0) runStart = off;
+          if (off + BLOCK_SIZE - runStart >= o.writeBytes) await flush(Math.min(off + BLOCK_SIZE, chunk.length));
+        }
+      }
+      await flush(chunk.length);
+      if (stop) {
+        result.short = true;
+        const end = chunkPos + chunk.length;
+        await truncate(end);
+        // The block the new end falls in holds what was just read (written or already equal).
+        if (end % BLOCK_SIZE !== 0 && hashes.length >= HASH_BYTES) {
+          state.hashes.set(hashes.subarray(hashes.length - HASH_BYTES), Math.floor(end / BLOCK_SIZE) * HASH_BYTES);
+        }
+        break;
+      }
+      free.push(slot.buf);
+      launch();
     }
+  } finally {
+    // Buffers are reused by the next call: nothing may still be reading into them.
+    await Promise.allSettled(queue.map((s) => s.work));
   }
   return result;
 }

@@ -12,6 +12,7 @@ import type { FsManifest, Manifest, ManifestEntry } from '../manifest.ts';
 import { MAX_UINT48, MODE_MASK, type Op } from '../ops.ts';
 import { parentsOf, pathProblem, volumeNameProblem } from '../paths.ts';
 import { readBuffers, syncContent } from './content-sync.ts';
+import { HashPool, hashBlocks } from './hash-pool.ts';
 import { ChangeHints } from './change-hints.ts';
 import { findRenames } from './fs-renames.ts';
 import { depth, dropSubtree, inodeOf, isGone, newCounts, parentOf, scanOne, scanTree, type ScanCounts, type ScanOptions, type Seen } from './fs-scan.ts';
@@ -29,13 +30,22 @@ export interface FsCaptureOptions {
   hintLimit?: number;
   /**
    * A file changed less than this long before it was read is read again next pass even if its
-   * stat did not change: timestamps are coarse (a jiffy), so a write in the same tick as the
-   * read leaves no trace in them. Default 2000.
+   * stat did not change: a write in the same timestamp tick as the read leaves no trace in the
+   * stat. Default: by the timestamps' resolution, 2000 for whole seconds (ext3, FAT, some network
+   * filesystems), 50 for sub-second ones (ext4, xfs, btrfs, tmpfs: stamped from the kernel's
+   * coarse clock, one tick = 1–10 ms). See the README ("Coarse timestamps").
    */
   racyMs?: number;
+  /**
+   * Worker threads hashing the chunks of files bigger than 1 MiB while this thread reads and
+   * pushes; default 1, 0: hash here. Smaller files are hashed here as they are read ahead.
+   */
+  hashWorkers?: number;
 }
 
 const CHUNK_BYTES = 1024 * 1024;
+const COARSE_RACY_NS = 2_000_000_000n;
+const FINE_RACY_NS = 50_000_000n;
 const WRITE_BYTES = 1024 * 1024;
 const TEMP_PREFIX = '.zcsp-rename-';
 
@@ -49,7 +59,7 @@ interface Recorded extends Seen {
 
 /** A small file read ahead of its turn: reads overlap instead of queueing one by one. */
 type ReadAhead =
-  | { kind: 'read'; st: BigIntStats; t: bigint; inside: boolean; data: Buffer }
+  | { kind: 'read'; st: BigIntStats; t: bigint; inside: boolean; data: Buffer; hashes: Buffer }
   | { kind: 'gone' }
   | { kind: 'failed'; err: unknown };
 
@@ -64,7 +74,9 @@ interface PassContext {
   counts: ScanCounts;
   /** Paths that changed under the pass: looked at again next pass. */
   raced: Set<string>;
-  ahead: Map<string, Promise<ReadAhead>>;
+  ahead: Map<string, { result: Promise<ReadAhead>; buf: Buffer }>;
+  /** Read-ahead buffers free for the next small file (reused: no garbage per file). */
+  spare: Buffer[];
 }
 
 export interface FsPassInfo extends ScanCounts {
@@ -90,6 +102,23 @@ function subtreeKeys(map: ReadonlyMap<string, unknown>, path: string): string[] 
   const out = [path];
   for (const k of map.keys()) if (k.startsWith(prefix)) out.push(k);
   return out.sort((a, b) => depth(b) - depth(a));
+}
+
+/** Paths grouped by depth, shallowest first. */
+function byDepth(paths: Iterable<string>): string[][] {
+  const levels = new Map<number, string[]>();
+  for (const p of paths) {
+    const d = p === '' ? -1 : depth(p);
+    const level = levels.get(d);
+    if (level === undefined) levels.set(d, [p]);
+    else level.push(p);
+  }
+  return [...levels].sort((a, b) => a[0] - b[0]).map(([, level]) => level);
+}
+
+/** Runs `f` over `items`, a few at a time. */
+async function inBatches(items: readonly string[], f: (item: string) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += 8) await Promise.all(items.slice(i, i + 8).map(f));
 }
 
 function copyEntry(e: ManifestEntry): ManifestEntry {
@@ -126,7 +155,7 @@ export class FsCapture implements VolumeCapture {
   private readonly root: string;
   private readonly fullPassEvery: number;
   private readonly hintLimit: number;
-  private readonly racyNs: bigint;
+  private readonly racyNs: bigint | undefined;
   private readonly hints: ChangeHints | undefined;
   private entries = new Map<string, ManifestEntry>();
   private recorded = new Map<string, Recorded>();
@@ -139,8 +168,11 @@ export class FsCapture implements VolumeCapture {
   private passesSinceFull = 0;
   private realRoot: string | undefined;
   private running = false;
-  private buffers: [Buffer, Buffer] | undefined;
+  private buffers: Buffer[] | undefined;
   private closed = false;
+  private readonly hashWorkers: number;
+  /** Started by the first pass that reads, kept until close (idle workers do not keep the process alive). */
+  private pool: HashPool | undefined;
   private info: FsPassInfo = { full: true, ...newCounts() };
 
   constructor(o: FsCaptureOptions) {
@@ -151,8 +183,11 @@ export class FsCapture implements VolumeCapture {
     this.volume = o.volume;
     this.root = o.root;
     this.fullPassEvery = every;
+    const workers = o.hashWorkers ?? 1;
+    if (!Number.isInteger(workers) || workers < 0 || workers > 64) throw new CaptureError('BAD_OPTION', `hashWorkers ${workers} is not in 0..64`);
+    this.hashWorkers = workers;
     this.hintLimit = o.hintLimit ?? 4096;
-    this.racyNs = BigInt(Math.round((o.racyMs ?? 2000) * 1e6));
+    this.racyNs = o.racyMs === undefined ? undefined : BigInt(Math.round(o.racyMs * 1e6));
     this.hints = o.watch === false ? undefined : new ChangeHints(o.root, this.hintLimit);
   }
 
@@ -216,6 +251,8 @@ export class FsCapture implements VolumeCapture {
 
   close(): void {
     this.closed = true;
+    void this.pool?.close();
+    this.pool = undefined;
     this.hints?.close();
   }
 
@@ -231,6 +268,7 @@ export class FsCapture implements VolumeCapture {
       counts: newCounts(),
       raced: new Set(),
       ahead: new Map(),
+      spare: [],
     };
     let full = true;
     try {
@@ -240,14 +278,18 @@ export class FsCapture implements VolumeCapture {
       } catch (err: unknown) {
         throw new CaptureError('READ_FAILED', `volume ${this.volume}: root ${this.root} is not readable: ${(err as Error).message}`, { cause: err });
       }
+      const T0 = performance.now();
       const looked = await this.look(ctx.counts);
+      const T1 = performance.now();
       full = looked.full;
       const current = looked.view;
       this.view = undefined;
       try {
         await this.renames(ctx, current);
         await this.removals(ctx, current);
+        const T2 = performance.now();
         await this.additions(ctx, current);
+        if (process.env.TIMERS) console.log('look', T1 - T0, 'ren+rem', T2 - T1, 'add', performance.now() - T2);
         ctx.result.complete = true;
       } catch (err: unknown) {
         if (!(err instanceof SinkStopped)) throw err;
@@ -315,7 +357,10 @@ export class FsCapture implements VolumeCapture {
       folders.add(parent);
       folders.add(h);
     }
-    for (const t of [...targets].sort((a, b) => depth(a) - depth(b))) await this.restat(view, t, counts, options);
+    // Shallowest first (a folder's new type decides what is under it), the paths of one depth
+    // side by side: they are siblings or cousins, and one at a time is bound by thread-pool
+    // round trips.
+    for (const level of byDepth(targets)) await inBatches(level, (t) => this.restat(view, t, counts, options));
     const children = new Map<string, string[]>();
     for (const k of view.keys()) {
       const parent = parentOf(k);
@@ -324,13 +369,15 @@ export class FsCapture implements VolumeCapture {
       if (list === undefined) children.set(parent, [k]);
       else list.push(k);
     }
-    for (const folder of [...folders].sort((a, b) => depth(a) - depth(b))) {
-      if (folder !== '' && view.get(folder)?.type !== 'dir') continue;
-      const listed = new Map<string, Seen>();
-      await scanTree(this.root, folder, listed, counts, { ...options, flat: true });
-      const known = new Set(children.get(folder));
-      for (const k of known) if (!listed.has(k)) dropSubtree(view, k);
-      for (const [k, s] of listed) await this.place(view, k, s, counts, options);
+    for (const level of byDepth(folders)) {
+      await inBatches(level, async (folder) => {
+        if (folder !== '' && view.get(folder)?.type !== 'dir') return;
+        const listed = new Map<string, Seen>();
+        await scanTree(this.root, folder, listed, counts, { ...options, flat: true });
+        const known = new Set(children.get(folder));
+        for (const k of known) if (!listed.has(k)) dropSubtree(view, k);
+        for (const [k, s] of listed) await this.place(view, k, s, counts, options);
+      });
     }
   }
 
@@ -458,7 +505,9 @@ export class FsCapture implements VolumeCapture {
     const refill = (): void => {
       while (ctx.ahead.size < READ_AHEAD && next < small.length) {
         const p = small[next++];
-        if (p !== undefined) ctx.ahead.set(p, this.readAhead(p));
+        if (p === undefined) continue;
+        const buf = ctx.spare.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BYTES);
+        ctx.ahead.set(p, { result: this.readAhead(p, buf), buf });
       }
     };
     for (const p of paths) {
@@ -482,12 +531,17 @@ export class FsCapture implements VolumeCapture {
         }
       } else {
         await this.file(ctx, p, now, e, current);
-        ctx.ahead.delete(p);
+        const done = ctx.ahead.get(p);
+        if (done !== undefined) {
+          ctx.ahead.delete(p);
+          // Free once nothing reads into it or hashes it any more (readAhead never rejects).
+          void done.result.then(() => ctx.spare.push(done.buf));
+        }
       }
     }
   }
 
-  private async readAhead(p: string): Promise<ReadAhead> {
+  private async readAhead(p: string, buf: Buffer): Promise<ReadAhead> {
     let handle: FileHandle;
     try {
       handle = await open(join(this.root, p), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -498,16 +552,18 @@ export class FsCapture implements VolumeCapture {
       const t = BigInt(Date.now()) * 1_000_000n;
       const st = await handle.stat({ bigint: true });
       const size = Number(st.size);
-      if (!st.isFile() || size > CHUNK_BYTES) return { kind: 'read', st, t, inside: false, data: Buffer.alloc(0) };
+      if (!st.isFile() || size > CHUNK_BYTES) return { kind: 'read', st, t, inside: false, data: Buffer.alloc(0), hashes: Buffer.alloc(0) };
       const inside = await this.inside(handle);
-      const data = Buffer.allocUnsafe(size);
+      const data = buf.subarray(0, size);
       let got = 0;
       while (got < size) {
         const { bytesRead } = await handle.read(data, got, size - got, got);
         if (bytesRead === 0) break;
         got += bytesRead;
       }
-      return { kind: 'read', st, t, inside, data: data.subarray(0, got) };
+      const read = data.subarray(0, got);
+      // Hashed here: for a small file a worker's round trip costs more than it saves (measured).
+      return { kind: 'read', st, t, inside, data: read, hashes: hashBlocks(read) };
     } catch (err: unknown) {
       return { kind: 'failed', err };
     } finally {
@@ -551,14 +607,16 @@ export class FsCapture implements VolumeCapture {
   }
 
   private async readFile(ctx: PassContext, p: string, now: Seen, entry: FileEntry, fresh: boolean): Promise<void> {
-    const ahead = await ctx.ahead.get(p);
+    const ahead = await ctx.ahead.get(p)?.result;
     if (ahead?.kind === 'gone') return this.raced(ctx, p);
     if (ahead?.kind === 'failed') {
       throw new CaptureError('READ_FAILED', `volume ${this.volume}: reading ${JSON.stringify(p)} failed: ${(ahead.err as Error).message}`, { cause: ahead.err });
     }
     if (ahead?.kind === 'read' && (!ahead.st.isFile() || Number(ahead.st.size) <= CHUNK_BYTES)) {
       if (!ahead.st.isFile() || inodeOf(ahead.st) !== now.inode || !ahead.inside) return this.raced(ctx, p);
-      return this.syncFile(ctx, p, entry, fresh, ahead.st, ahead.t, { data: ahead.data });
+      const hashes = ahead.hashes;
+      // One chunk (the file is no bigger than CHUNK_BYTES), already hashed.
+      return this.syncFile(ctx, p, entry, fresh, ahead.st, ahead.t, { data: ahead.data, hash: () => Promise.resolve(hashes) });
     }
     let handle: FileHandle;
     try {
@@ -586,18 +644,20 @@ export class FsCapture implements VolumeCapture {
     fresh: boolean,
     st: BigIntStats,
     t: bigint,
-    source: { handle: FileHandle } | { data: Buffer },
+    source: { handle: FileHandle } | { data: Buffer; hash: (chunk: Buffer) => Promise<Buffer> },
   ): Promise<void> {
     let sent: { ops: number; short: boolean };
     try {
       sent = await syncContent({
+        // A read-ahead file's hashes are already there.
         ...source,
         size: Number(st.size),
         id: entry.id,
         state: entry,
         emit: (op) => this.emit(ctx, op),
         chunkBytes: CHUNK_BYTES,
-        buffers: (this.buffers ??= readBuffers(CHUNK_BYTES)),
+        buffers: (this.buffers ??= readBuffers(CHUNK_BYTES, 4)),
+        hash: (chunk) => this.hashOf(chunk),
         writeBytes: WRITE_BYTES,
         onRead: (n) => {
           ctx.result.bytesRead += n;
@@ -622,8 +682,20 @@ export class FsCapture implements VolumeCapture {
       mode: Number(st.mode) & MODE_MASK,
       nlink: Number(st.nlink),
     };
+    this.recorded.set(p, { ...seen, racy: this.isRacy(st, t) });
+  }
+
+  /**
+   * Whether an unchanged stat next pass proves nothing: the file changed within a timestamp tick
+   * of `t` (taken before the fstat, so before anything was read). A later write gets a ctime
+   * from the kernel's clock at that moment, which lags real time by less than a tick: it can
+   * equal the recorded one only if the recorded one is within a tick of `t`. ctime is what
+   * counts (utimes can set mtime to anything, not ctime); mtime is looked at too.
+   */
+  private isRacy(st: BigIntStats, t: bigint): boolean {
     const latest = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
-    this.recorded.set(p, { ...seen, racy: latest >= t - this.racyNs });
+    const window = this.racyNs ?? (st.ctimeNs % 1_000_000_000n === 0n && st.mtimeNs % 1_000_000_000n === 0n ? COARSE_RACY_NS : FINE_RACY_NS);
+    return latest >= t - window;
   }
 
   /** The opened file really is under the root (no folder on the way was swapped for a link). */
@@ -636,6 +708,11 @@ export class FsCapture implements VolumeCapture {
       return true; // no /proc: the inode check is all there is
     }
     return real.startsWith(root.endsWith('/') ? root : `${root}/`);
+  }
+
+  private hashOf(data: Buffer): Promise<Buffer> {
+    if (this.hashWorkers === 0 || this.closed) return Promise.resolve(hashBlocks(data));
+    return (this.pool ??= new HashPool(this.hashWorkers)).hash(data);
   }
 
   private fileDigest(e: FileEntry): Buffer {

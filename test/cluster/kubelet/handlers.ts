@@ -102,12 +102,20 @@ function describeDialError(prefix: string | undefined, hostPort: string, err: Er
  * Runs a command in the container's mount, pid and uts namespaces (its root and working folder),
  * with the container's environment. Non-zero exit or timeout is a failure; the output is the message.
  */
-function exec(command: readonly string[], ctx: HandlerContext, timeoutMs: number): Promise<HandlerOutcome> {
-  const pid = ctx.containerPid();
-  if (pid === undefined) return Promise.resolve({ ok: false, message: 'container is not running' });
-  if (command.length === 0) return Promise.resolve({ ok: false, message: 'exec probe has no command' });
+async function exec(command: readonly string[], ctx: HandlerContext, timeoutMs: number): Promise<HandlerOutcome> {
+  if (command.length === 0) return { ok: false, message: 'exec probe has no command' };
+  // A container that is still starting (bwrap building its mounts) has no pid yet; a runtime's
+  // exec waits for the start to finish rather than failing, so wait within the probe's timeout.
+  const deadline = Date.now() + timeoutMs;
+  let pid = ctx.containerPid();
+  while (pid === undefined && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+    pid = ctx.containerPid();
+  }
+  if (pid === undefined) return { ok: false, message: 'container is not running' };
+  const target = pid;
   return new Promise((resolve) => {
-    const child = spawn('nsenter', ['--target', String(pid), '--mount', '--pid', '--uts', '--root', '--wd', '--', ...command], {
+    const child = spawn('nsenter', ['--target', String(target), '--mount', '--pid', '--uts', '--root', '--wd', '--', ...command], {
       env: { ...ctx.env, [CLUSTER_ID_ENV]: ctx.clusterId },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
