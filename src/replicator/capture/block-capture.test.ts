@@ -133,6 +133,7 @@ describe('BlockCapture', () => {
     const dirCap = new BlockCapture({ volume: 'disk', path: base });
     await assert.rejects(dirCap.pass(new MirrorSink()), isCode('BAD_OPTION', /neither a regular file nor a block device/));
     assert.throws(() => new BlockCapture({ volume: 'disk', path: base, chunkBytes: 1000 }), /chunkBytes 1000 is not a positive multiple of 65536/);
+    assert.throws(() => new BlockCapture({ volume: 'disk', path: base, hashWorkers: -1 }), /hashWorkers -1 is not in 0\.\.64/);
     assert.throws(() => new BlockCapture({ volume: '-x', path: base }), /volume "-x" is not a DNS subdomain/);
     cap.close();
     await assert.rejects(cap.pass(new MirrorSink()), isCode('CLOSED', /closed/));
@@ -143,5 +144,36 @@ describe('BlockCapture', () => {
     const cap = new BlockCapture({ volume: 'disk', path: image });
     assert.equal(await cap.sizeBytes(), 123_456);
     cap.close();
+  });
+
+  it('finds the same blocks hashing on workers as on this thread, and when closed mid-pass', async () => {
+    const size = 9 * 1024 * 1024 + 4321;
+    const { image, mirror, sink } = await setup(size, 77);
+    const onWorkers = new BlockCapture({ volume: 'disk', path: image, chunkBytes: 1024 * 1024, hashWorkers: 2 });
+    const here = new BlockCapture({ volume: 'disk', path: image, chunkBytes: 1024 * 1024, hashWorkers: 0 });
+    await onWorkers.pass(sink);
+    const accept = { push: () => Promise.resolve(1) };
+    await here.pass(accept);
+    assert.deepEqual(onWorkers.manifest(), here.manifest());
+    for (let round = 0; round < 3; round++) {
+      const r = rng(500 + round);
+      for (let k = 0; k < 6; k++) await writeAt(image, Math.floor(r() * (size - 100)), randomBytes(r, 100));
+      const base0 = here.manifest();
+      const a = await onWorkers.pass(sink);
+      await assertSame(image, mirror, `round ${round}`);
+      here.adopt(base0);
+      const b = await here.pass(accept);
+      assert.equal(a.bytesChanged, b.bytesChanged);
+      assert.deepEqual(onWorkers.manifest(), here.manifest());
+    }
+    // Closing stops the workers; a pass running then still gets every hash (hashed here).
+    await writeAt(image, 5 * 1024 * 1024, randomBytes(rng(9), 70_000));
+    const running = onWorkers.pass(sink);
+    onWorkers.close();
+    const last = await running;
+    assert.equal(last.complete, true);
+    await assertSame(image, mirror, 'after closing mid-pass');
+    assert.deepEqual(Buffer.from(onWorkers.digest()), digestOfBytes(await readFile(image)));
+    here.close();
   });
 });

@@ -385,4 +385,24 @@ describe('FsCapture', () => {
     await assertSame(src, dst, 'after the next pass');
     cap.close();
   });
+
+  it('reads an unchanged file again only when it changed within a timestamp tick of being read', async () => {
+    const { src, dst, sink } = await setup();
+    await writeFile(join(src, 'small'), randomBytes(rng(31), 100_000));
+    await writeFile(join(src, 'big'), randomBytes(rng(32), 2 * 1024 * 1024 + 3));
+    // Well past a tick (ext4 and tmpfs stamp in ns from a clock that moves every 1–10 ms).
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const cap = new FsCapture({ volume: 'vol', root: src, watch: false });
+    assert.equal((await cap.pass(sink)).bytesRead, 100_000 + 2 * 1024 * 1024 + 3);
+    assert.equal((await cap.pass(sink)).bytesRead, 0, 'not racy: the stat proves it unchanged');
+    // A window wider than the time since the change: both are read again.
+    const wide = new FsCapture({ volume: 'vol', root: src, watch: false, racyMs: 600_000 });
+    const wideSink = new MirrorSink().fsVolume('vol', join(dst, '..', 'dst2'));
+    await mkdir(join(dst, '..', 'dst2'));
+    await wide.pass(wideSink);
+    assert.equal((await wide.pass(wideSink)).bytesRead, 100_000 + 2 * 1024 * 1024 + 3);
+    await assertSame(src, dst, 'after the passes');
+    cap.close();
+    wide.close();
+  });
 });

@@ -74,7 +74,7 @@ interface PassContext {
   counts: ScanCounts;
   /** Paths that changed under the pass: looked at again next pass. */
   raced: Set<string>;
-  ahead: Map<string, { result: Promise<ReadAhead>; buf: Buffer }>;
+  ahead: Map<string, { result: Promise<ReadAhead>; buf: Buffer; settled: boolean }>;
   /** Read-ahead buffers free for the next small file (reused: no garbage per file). */
   spare: Buffer[];
 }
@@ -278,18 +278,14 @@ export class FsCapture implements VolumeCapture {
       } catch (err: unknown) {
         throw new CaptureError('READ_FAILED', `volume ${this.volume}: root ${this.root} is not readable: ${(err as Error).message}`, { cause: err });
       }
-      const T0 = performance.now();
       const looked = await this.look(ctx.counts);
-      const T1 = performance.now();
       full = looked.full;
       const current = looked.view;
       this.view = undefined;
       try {
         await this.renames(ctx, current);
         await this.removals(ctx, current);
-        const T2 = performance.now();
         await this.additions(ctx, current);
-        if (process.env.TIMERS) console.log('look', T1 - T0, 'ren+rem', T2 - T1, 'add', performance.now() - T2);
         ctx.result.complete = true;
       } catch (err: unknown) {
         if (!(err instanceof SinkStopped)) throw err;
@@ -507,7 +503,9 @@ export class FsCapture implements VolumeCapture {
         const p = small[next++];
         if (p === undefined) continue;
         const buf = ctx.spare.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BYTES);
-        ctx.ahead.set(p, { result: this.readAhead(p, buf), buf });
+        const entry = { result: this.readAhead(p, buf), buf, settled: false };
+        void entry.result.then(() => (entry.settled = true));
+        ctx.ahead.set(p, entry);
       }
     };
     for (const p of paths) {
@@ -534,8 +532,10 @@ export class FsCapture implements VolumeCapture {
         const done = ctx.ahead.get(p);
         if (done !== undefined) {
           ctx.ahead.delete(p);
-          // Free once nothing reads into it or hashes it any more (readAhead never rejects).
-          void done.result.then(() => ctx.spare.push(done.buf));
+          // Free once nothing reads into it any more (readAhead never rejects): at once when it
+          // was used, so the next read ahead takes it instead of allocating.
+          if (done.settled) ctx.spare.push(done.buf);
+          else void done.result.then(() => ctx.spare.push(done.buf));
         }
       }
     }
@@ -656,7 +656,7 @@ export class FsCapture implements VolumeCapture {
         state: entry,
         emit: (op) => this.emit(ctx, op),
         chunkBytes: CHUNK_BYTES,
-        buffers: (this.buffers ??= readBuffers(CHUNK_BYTES, 4)),
+        buffers: (this.buffers ??= readBuffers(CHUNK_BYTES)),
         hash: (chunk) => this.hashOf(chunk),
         writeBytes: WRITE_BYTES,
         onRead: (n) => {

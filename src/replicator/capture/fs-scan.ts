@@ -153,7 +153,9 @@ export async function scanTree(root: string, rel: string, out: Map<string, Seen>
       if (s.type === 'dir') dirs.push(p);
     });
   }
-  if (options.flat !== true) for (const d of dirs) await scanTree(root, d, out, counts, options);
+  if (options.flat === true) return;
+  // Sibling folders side by side (disjoint subtrees), a few at a time.
+  for (let i = 0; i < dirs.length; i += 4) await Promise.all(dirs.slice(i, i + 4).map((d) => scanTree(root, d, out, counts, options)));
 }
 
 /** Removes `rel` and everything under it from a view. */

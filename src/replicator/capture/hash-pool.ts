@@ -33,7 +33,8 @@ interface Reply {
   hashes: Uint8Array;
 }
 
-const WORKER_URL = new URL('./hash-worker.ts', import.meta.url);
+// Run from source (.ts) or compiled (.js): the worker is the sibling module of the same kind.
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './hash-worker.ts' : './hash-worker.js', import.meta.url);
 
 export class HashPool {
   private readonly slots: Slot[] = [];
