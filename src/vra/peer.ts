@@ -3,10 +3,11 @@
 // relays ciphertext it cannot read and the source still pins the recovery VRA's own certificate.
 import { connect, type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
+import { REPLICATION_ALPN } from '../replicator/wire/frame.ts';
 import { openTunnel } from '../zcc/client.ts';
 import type { SourceConfig } from './stream-config.ts';
 
-export const REPLICATION_ALPN = 'zcsp-replication/1';
+export { REPLICATION_ALPN };
 
 export async function connectPeer(peer: SourceConfig['peer'], timeoutMs = 10_000): Promise<TLSSocket> {
   let socket: Duplex | undefined;

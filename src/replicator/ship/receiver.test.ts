@@ -3,15 +3,16 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
+import { connect as tlsConnect } from 'node:tls';
 import { encodeRecord } from '../codec.ts';
 import type { Record } from '../ops.ts';
-import { encodeFrame, FrameDecoder, MAX_PAYLOAD_BYTES } from '../wire/frame.ts';
+import { encodeFrame, FrameDecoder, MAX_PAYLOAD_BYTES, REPLICATION_ALPN } from '../wire/frame.ts';
 import { decodeManifest } from '../wire/manifest-codec.ts';
 import { decodeMessage, encodeMessage, type Message } from '../wire/messages.ts';
 import type { JournalSink } from './journal-sink.ts';
 import type { Logger } from './logger.ts';
 import { startReceiver, tokensEqual, type Receiver, type ReceiverStream } from './receiver.ts';
-import { identity, MemoryJournal, testStream, tlsOverTcp, until, type TestStream } from './ship.test-support.ts';
+import { identity, MemoryJournal, SERVERNAME, testStream, tlsOverTcp, until, type TestStream } from './ship.test-support.ts';
 
 const TOKEN = randomBytes(24).toString('base64url');
 
@@ -314,6 +315,19 @@ describe('receiver', () => {
     const other = await open('hostile-volume', { ...testStream(TOKEN), volumes: new Map([['data', 'fs' as const]]) });
     other.send({ type: 'records', firstSeq: 1, records: [encodeRecord({ kind: 'op', volume: 'logs', op: { op: 'truncate', id: 1, size: 0 } })] });
     await expectError(other, 'BadMessage', /record seq 1: volume logs is not a volume of this stream/);
+  });
+
+  it('refuses at the handshake a client that offers only another application protocol', async () => {
+    const attempt = (protocols: string[]): Promise<string> => new Promise((resolve) => {
+      const tls = tlsConnect({ host: '127.0.0.1', port: receiver.port, ca: identity.cert, servername: SERVERNAME, minVersion: 'TLSv1.3', ALPNProtocols: protocols });
+      tls.once('secureConnect', () => {
+        resolve(`connected ${String(tls.alpnProtocol)}`);
+        tls.destroy();
+      });
+      tls.once('error', (err: Error) => resolve(`refused: ${err.message}`));
+    });
+    assert.match(await attempt(['h2', 'http/1.1']), /^refused: .*no application protocol/i);
+    assert.equal(await attempt([REPLICATION_ALPN]), `connected ${REPLICATION_ALPN}`);
   });
 
   it('ends the link when the journal fails, and logs it', async () => {

@@ -6,7 +6,7 @@ import { createServer, type TLSSocket } from 'node:tls';
 import { CodecError, checkRecord } from '../codec.ts';
 import { opProblemFor, type VolumeKind } from '../ops.ts';
 import type { Manifest } from '../manifest.ts';
-import { ProtocolError } from '../wire/frame.ts';
+import { ProtocolError, REPLICATION_ALPN } from '../wire/frame.ts';
 import { encodeManifest, manifestChunks } from '../wire/manifest-codec.ts';
 import { INVALID_CREDENTIALS, type Message, type RefuseCode } from '../wire/messages.ts';
 import { Connection, LinkError } from './connection.ts';
@@ -107,7 +107,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
     lookup: options.lookup,
   };
   const hub: Hub = { settings, closing: false, owners: new Map(), sessions: new Set() };
-  const server = createServer({ key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.3', handshakeTimeout: settings.helloTimeoutMs }, (socket) => {
+  const server = createServer({ key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.3', ALPNProtocols: [REPLICATION_ALPN], handshakeTimeout: settings.helloTimeoutMs }, (socket) => {
     if (hub.closing) {
       socket.destroy();
       return;

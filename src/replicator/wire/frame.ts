@@ -10,6 +10,8 @@ import { crc32 } from 'node:zlib';
 export const MAGIC = 0x5a435352; // "ZCSR"
 export const PROTOCOL_VERSION = 1;
 export const HEADER_BYTES = 16;
+/** The TLS application protocol (ALPN) of replication connections: a client offering only others is refused at the handshake. */
+export const REPLICATION_ALPN = 'zcsp-replication/1';
 /** The largest payload either side accepts. */
 export const MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
 
