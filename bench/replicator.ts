@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { deltaBench, type DeltaResult } from './replicator/delta.ts';
 import { journalBench } from './replicator/journal.ts';
-import { GiB, MiB } from './replicator/proc.ts';
+import { GiB, MiB } from './proc.ts';
 import { recoveryBench } from './replicator/recovery.ts';
 import { rpoBench } from './replicator/rpo.ts';
 

@@ -3,21 +3,16 @@
 // them). Prints the time taken, the operator's peak RSS and the API requests it made.
 //   npm run bench:zorgs -- [--zorgs 200]
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { startCluster, REPO_ROOT } from '../test/cluster/cluster.ts';
 import { freePort, waitFor } from '../test/cluster/net.ts';
+import { peakRssMiB } from './proc.ts';
 
 const { values } = parseArgs({ options: { zorgs: { type: 'string', default: '200' } } });
 const count = Number(values.zorgs);
 if (!Number.isInteger(count) || count < 1) throw new Error(`--zorgs: "${values.zorgs}" must be a positive whole number`);
-
-const peakRssMiB = (pid: number): number => {
-  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(hwm?.[1] ?? 0) / 1024;
-};
 
 const cluster = await startCluster({ kubelets: false });
 try {

@@ -7,7 +7,7 @@ import { mkdir, open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Pair, writeRandomFile } from '../../test/replicator/support/pair.ts';
 import { Random } from '../../test/replicator/support/random.ts';
-import { cpuSeconds, GiB, peakRssMiB } from './proc.ts';
+import { cpuSeconds, GiB, peakRssMiB } from '../proc.ts';
 import { runRsync, startRsyncDaemon } from './rsync.ts';
 
 const BLOCK = 64 * 1024;

@@ -10,7 +10,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeRecord } from '../../src/replicator/codec.ts';
 import { Journal } from '../../src/replicator/journal/journal.ts';
-import { MiB, percentile } from './proc.ts';
+import { MiB, percentile } from '../proc.ts';
 
 export interface JournalRow {
   label: string;

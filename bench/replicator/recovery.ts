@@ -12,7 +12,7 @@ import { Journal } from '../../src/replicator/journal/journal.ts';
 import type { Record } from '../../src/replicator/ops.ts';
 import { materialise } from '../../src/replicator/replica/materialise.ts';
 import { Replica } from '../../src/replicator/replica/replica.ts';
-import { GiB, MiB, percentile } from './proc.ts';
+import { GiB, MiB, percentile } from '../proc.ts';
 
 export interface RecoveryResult {
   /** Stored journal bytes after the replica's point (records compress about half). */

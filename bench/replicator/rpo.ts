@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Pair, waitUntil, writeRandomFile } from '../../test/replicator/support/pair.ts';
-import { MiB, peakRssMiB, percentile } from './proc.ts';
+import { MiB, peakRssMiB, percentile } from '../proc.ts';
 
 export interface RpoResult {
   rateMBps: number;

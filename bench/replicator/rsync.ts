@@ -4,7 +4,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from '../../test/cluster/net.ts';
-import { cpuSeconds } from './proc.ts';
+import { cpuSeconds } from '../proc.ts';
 
 export interface RsyncDaemon {
   port: number;

@@ -88,3 +88,14 @@ describe('compression sampling', () => {
     assert.equal(encodeRecord({ kind: 'op', volume: 'v', op: { op: 'write', id: 1, offset: 0, data: randomBytes(1024 * 1024) } }, { compress: true })[1], 0);
   });
 });
+
+describe('record encoding buffer', () => {
+  it('grows past its first guess (long paths and many volumes) without losing bytes', () => {
+    const long = `${'d'.repeat(200)}/`.repeat(19) + 'f';
+    const rename: Record = { kind: 'op', volume: 'v', op: { op: 'rename', from: long, to: `${long}2` } };
+    assert.deepEqual(decodeRecord(encodeRecord(rename)), rename);
+    const volumes = Array.from({ length: 300 }, (_, i) => ({ volume: `volume-${'x'.repeat(100)}-${i}`, digest: Buffer.alloc(32, i % 256) }));
+    const cp: Record = { kind: 'checkpoint', checkpoint: { time: 1, tag: 't', volumes } };
+    assert.deepEqual(decodeRecord(encodeRecord(cp)), cp);
+  });
+});

@@ -39,35 +39,50 @@ export interface EncodeOptions {
   level?: number;
 }
 
+/** Writes big-endian fields into a buffer that grows as needed (sized right in the usual case). */
 class Writer {
   private buf: Buffer;
   private pos = 0;
   constructor(size: number) {
     this.buf = Buffer.allocUnsafe(size);
   }
+  private room(n: number): number {
+    if (this.pos + n > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+      this.buf.copy(bigger, 0, 0, this.pos);
+      this.buf = bigger;
+    }
+    const at = this.pos;
+    this.pos += n;
+    return at;
+  }
   u8(v: number): void {
-    this.buf.writeUInt8(v, this.pos);
-    this.pos += 1;
+    const at = this.room(1);
+    this.buf.writeUInt8(v, at);
+  }
+  /** Overwrites a byte already written (a flags byte known only later). */
+  setU8(at: number, v: number): void {
+    this.buf.writeUInt8(v, at);
   }
   u16(v: number): void {
-    this.buf.writeUInt16BE(v, this.pos);
-    this.pos += 2;
+    const at = this.room(2);
+    this.buf.writeUInt16BE(v, at);
   }
   u32(v: number): void {
-    this.buf.writeUInt32BE(v, this.pos);
-    this.pos += 4;
+    const at = this.room(4);
+    this.buf.writeUInt32BE(v, at);
   }
   u48(v: number): void {
-    this.buf.writeUIntBE(v, this.pos, 6);
-    this.pos += 6;
+    const at = this.room(6);
+    this.buf.writeUIntBE(v, at, 6);
   }
   f64(v: number): void {
-    this.buf.writeDoubleBE(v, this.pos);
-    this.pos += 8;
+    const at = this.room(8);
+    this.buf.writeDoubleBE(v, at);
   }
   bytes(b: Uint8Array): void {
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
+    const at = this.room(b.length); // first: it may replace this.buf
+    this.buf.set(b, at);
   }
   str8(s: string): void {
     const b = Buffer.from(s);
@@ -137,103 +152,60 @@ export function encodeRecord(record: Record, options: EncodeOptions = {}): Buffe
   checkVolume('volume', volume);
   const type = TYPE_OF.get(op.op);
   if (type === undefined) throw new CodecError(`unknown op ${JSON.stringify((op as { op: unknown }).op)}`);
-  let flags = 0;
-  let payload: Uint8Array | undefined;
-  let size = 2 + 1 + strBytes(volume);
+  const w = new Writer(64 + strBytes(volume) + (op.op === 'write' ? op.data.length : 0));
+  w.u8(type);
+  w.u8(0); // flags: set below for a compressed write
+  w.str8(volume);
+  const path = (field: string, v: string): string => withPath(() => checkPath(field, v));
   switch (op.op) {
     case 'mkdir':
     case 'chmod':
-      withPath(() => checkPath(`${op.op} path`, op.path));
-      checkMode(`${op.op} mode`, op.mode);
-      size += 4 + 2 + strBytes(op.path);
+      w.u32(checkMode(`${op.op} mode`, op.mode));
+      w.str16(path(`${op.op} path`, op.path));
       break;
     case 'create':
-      withPath(() => checkPath('create path', op.path));
-      checkUint('create id', op.id, MAX_UINT48);
-      checkMode('create mode', op.mode);
-      size += 6 + 4 + 2 + strBytes(op.path);
+      w.u48(checkUint('create id', op.id, MAX_UINT48));
+      w.u32(checkMode('create mode', op.mode));
+      w.str16(path('create path', op.path));
       break;
     case 'symlink':
-      withPath(() => checkPath('symlink path', op.path));
-      withPath(() => checkLinkTarget('symlink target', op.target));
-      size += 2 + strBytes(op.path) + 2 + strBytes(op.target);
+      w.str16(path('symlink path', op.path));
+      w.str16(withPath(() => checkLinkTarget('symlink target', op.target)));
       break;
     case 'write': {
       checkUint('write id', op.id, MAX_UINT48);
       checkUint('write offset', op.offset, MAX_UINT48);
       if (op.data.length > MAX_WRITE_BYTES) throw new CodecError(`write data is ${op.data.length} bytes, more than ${MAX_WRITE_BYTES}`);
       checkUint('write end', op.offset + op.data.length, MAX_UINT48);
-      payload = op.data;
+      let payload: Uint8Array = op.data;
       if (options.compress === true && op.data.length >= 512 && worthCompressing(op.data, options.level ?? 1)) {
         const packed = zstdCompressSync(op.data, { params: { [constants.ZSTD_c_compressionLevel]: options.level ?? 1 } });
         if (packed.length <= op.data.length - (op.data.length >> 3)) {
           payload = packed;
-          flags |= FLAG_ZSTD;
+          w.setU8(1, FLAG_ZSTD);
         }
       }
-      size += 6 + 6 + 4 + payload.length;
-      break;
-    }
-    case 'truncate':
-      checkUint('truncate id', op.id, MAX_UINT48);
-      checkUint('truncate size', op.size, MAX_UINT48);
-      size += 12;
-      break;
-    case 'rename':
-      withPath(() => checkPath('rename from', op.from));
-      withPath(() => checkPath('rename to', op.to));
-      size += 2 + strBytes(op.from) + 2 + strBytes(op.to);
-      break;
-    case 'unlink':
-      withPath(() => checkPath('unlink path', op.path));
-      size += 2 + strBytes(op.path);
-      break;
-    case 'digest':
-      checkUint('digest id', op.id, MAX_UINT48);
-      checkUint('digest size', op.size, MAX_UINT48);
-      if (op.digest.length !== DIGEST_BYTES) throw new CodecError(`digest is ${op.digest.length} bytes, not ${DIGEST_BYTES}`);
-      size += 12 + DIGEST_BYTES;
-      break;
-  }
-  const w = new Writer(size);
-  w.u8(type);
-  w.u8(flags);
-  w.str8(volume);
-  switch (op.op) {
-    case 'mkdir':
-    case 'chmod':
-      w.u32(op.mode);
-      w.str16(op.path);
-      break;
-    case 'create':
-      w.u48(op.id);
-      w.u32(op.mode);
-      w.str16(op.path);
-      break;
-    case 'symlink':
-      w.str16(op.path);
-      w.str16(op.target);
-      break;
-    case 'write':
       w.u48(op.id);
       w.u48(op.offset);
       w.u32(op.data.length);
-      w.bytes(payload ?? op.data);
+      w.bytes(payload);
       break;
+    }
     case 'truncate':
-      w.u48(op.id);
-      w.u48(op.size);
+      w.u48(checkUint('truncate id', op.id, MAX_UINT48));
+      w.u48(checkUint('truncate size', op.size, MAX_UINT48));
       break;
     case 'rename':
-      w.str16(op.from);
-      w.str16(op.to);
+      w.str16(path('rename from', op.from));
+      w.str16(path('rename to', op.to));
       break;
     case 'unlink':
-      w.str16(op.path);
+      w.str16(path('unlink path', op.path));
       break;
     case 'digest':
-      w.u48(op.id);
-      w.u48(op.size);
+      w.u48(checkUint('digest id', op.id, MAX_UINT48));
+      w.u48(checkUint('digest size', op.size, MAX_UINT48));
+      if (op.digest.length !== DIGEST_BYTES) throw new CodecError(`digest is ${op.digest.length} bytes, not ${DIGEST_BYTES}`);
       w.bytes(op.digest);
       break;
   }
@@ -244,19 +216,15 @@ function encodeCheckpoint(mark: CheckpointMark): Buffer {
   if (!Number.isFinite(mark.time) || mark.time < 0) throw new CodecError(`checkpoint time ${mark.time} is not a time`);
   if (strBytes(mark.tag) > MAX_TAG_BYTES) throw new CodecError(`checkpoint tag is longer than ${MAX_TAG_BYTES} bytes`);
   if (mark.volumes.length > MAX_VOLUMES) throw new CodecError(`checkpoint names ${mark.volumes.length} volumes, more than ${MAX_VOLUMES}`);
-  let size = 2 + 8 + 2 + strBytes(mark.tag) + 2;
-  for (const v of mark.volumes) {
-    checkVolume('checkpoint volume', v.volume);
-    if (v.digest.length !== DIGEST_BYTES) throw new CodecError(`checkpoint digest of ${v.volume} is ${v.digest.length} bytes, not ${DIGEST_BYTES}`);
-    size += 1 + strBytes(v.volume) + DIGEST_BYTES;
-  }
-  const w = new Writer(size);
+  const w = new Writer(64 + mark.volumes.length * (64 + DIGEST_BYTES));
   w.u8(CHECKPOINT_TYPE);
   w.u8(0);
   w.f64(mark.time);
   w.str16(mark.tag);
   w.u16(mark.volumes.length);
   for (const v of mark.volumes) {
+    checkVolume('checkpoint volume', v.volume);
+    if (v.digest.length !== DIGEST_BYTES) throw new CodecError(`checkpoint digest of ${v.volume} is ${v.digest.length} bytes, not ${DIGEST_BYTES}`);
     w.str8(v.volume);
     w.bytes(v.digest);
   }

@@ -12,13 +12,15 @@
 //   POST   /v1/streams/{id}/checkpoints/{seq}/tags   target: tag a checkpoint {"tag"}
 //   POST   /v1/streams/{id}/materialise          target: {"checkpoint": seq|"latest", "targets": {volume: path}}
 //   POST   /v1/streams/{id}/verify               target: same body; compares with the source's digests
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { secretsEqual } from '../auth/secrets.ts';
 import { listen, type Listening } from '../net/listen.ts';
+import { JournalCorruptError } from '../replicator/journal/errors.ts';
+import { ReplicaError } from '../replicator/replica/errors.ts';
 import type { Identity } from './identity.ts';
 import type { StreamRegistry } from './registry.ts';
 import { ConfigError } from './stream-config.ts';
@@ -57,12 +59,7 @@ const recoverBody = z.strictObject({
   targets: z.record(z.string(), z.string().min(1).max(4096)),
 });
 
-function sha(v: string): Buffer {
-  return createHash('sha256').update(v).digest();
-}
-
 export async function startControlApi(o: ControlApiOptions): Promise<Listening> {
-  const expected = sha(`Bearer ${o.token}`);
   const roots = o.materialiseRoots.map((r) => resolve(r));
   const server: Server = createServer({ cert: o.identity.cert, key: o.identity.key, minVersion: 'TLSv1.2' }, (req, res) => {
     void handle(req, res).catch((err: unknown) => {
@@ -75,8 +72,7 @@ export async function startControlApi(o: ControlApiOptions): Promise<Listening> 
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // Constant time, and the same answer for a missing, malformed or wrong token.
-    const given = sha(req.headers.authorization ?? '');
-    if (!timingSafeEqual(given, expected)) throw new HttpError(401, 'Unauthenticated', 'a valid bearer token is required');
+    if (!secretsEqual(req.headers.authorization ?? '', `Bearer ${o.token}`)) throw new HttpError(401, 'Unauthenticated', 'a valid bearer token is required');
     const url = new URL(req.url ?? '/', 'https://vra');
     const parts = url.pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
     const method = req.method ?? 'GET';
@@ -186,12 +182,11 @@ function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
   if (err instanceof ConfigError) return new HttpError(400, 'Invalid', err.message);
   if (err instanceof StreamError) return new HttpError(err.code === 'NotFound' ? 404 : err.code === 'Conflict' ? 409 : 400, err.code, err.message);
-  const e = err as { name?: string; code?: string; message?: string };
   // Errors of the replicator that describe a request it cannot honour (a checkpoint out of range,
-  // a non-empty restore target) are the client's to fix.
-  if (e.name === 'ReplicaError' || e.name === 'MaterialiseError') return new HttpError(409, e.code ?? 'Conflict', e.message ?? 'conflict');
-  if (e.name === 'JournalCorruptError') return new HttpError(409, 'JournalCorrupt', e.message ?? 'the journal is corrupt');
-  return new HttpError(500, 'Internal', e.message ?? String(err));
+  // a non-empty restore target, a damaged journal) are for the caller to see and fix.
+  if (err instanceof ReplicaError) return new HttpError(409, err.code, err.message);
+  if (err instanceof JournalCorruptError) return new HttpError(409, 'JournalCorrupt', err.message);
+  return new HttpError(500, 'Internal', err instanceof Error ? err.message : String(err));
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

@@ -2,7 +2,8 @@
 // reads it from GET /v1/identity and hands it to them), so it must survive restarts; a new one is
 // made only when the files are missing.
 import { X509Certificate, createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileDurably } from '../replicator/durable.ts';
 import { join } from 'node:path';
 import { selfSignedCertificate } from '../tls/self-signed.ts';
 
@@ -31,10 +32,8 @@ export async function loadOrCreateIdentity(dataDir: string, node: string): Promi
     ({ cert, key } = selfSignedCertificate({ commonName: `vra ${node}`.slice(0, 64), dnsNames: [VRA_SERVERNAME] }));
     await mkdir(dir, { recursive: true, mode: 0o700 });
     // Key first, each file atomically: a crash leaves either no certificate or a complete pair.
-    await writeFile(`${keyFile}.tmp`, key, { mode: 0o600 });
-    await rename(`${keyFile}.tmp`, keyFile);
-    await writeFile(`${certFile}.tmp`, cert, { mode: 0o644 });
-    await rename(`${certFile}.tmp`, certFile);
+    await writeFileDurably(keyFile, key, 0o600);
+    await writeFileDurably(certFile, cert, 0o644);
   }
   return { cert, key, fingerprint: fingerprint(cert), servername: VRA_SERVERNAME };
 }

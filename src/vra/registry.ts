@@ -2,10 +2,11 @@
 // VRA's volume (streams/{id}/config.json, written atomically) so a restarted VRA picks up every
 // stream where it was: targets reopen their journal, sources start with a delta sync.
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { isDeepStrictEqual } from 'node:util';
+import { writeFileDurably } from '../replicator/durable.ts';
 import { SourceStream, type SourceStatus } from './source-stream.ts';
 import { ConfigError, parseStreamConfig, streamId, type StreamConfig } from './stream-config.ts';
 import { StreamError, TargetStream, type TargetStatus } from './target-stream.ts';
@@ -165,9 +166,7 @@ export class StreamRegistry {
   async #store(id: string, config: StreamConfig): Promise<void> {
     const dir = join(this.#dir, id);
     await mkdir(dir, { recursive: true });
-    const file = join(dir, 'config.json');
-    await writeFile(`${file}.tmp`, JSON.stringify(config, null, 2), { mode: 0o600 });
-    await rename(`${file}.tmp`, file);
+    await writeFileDurably(join(dir, 'config.json'), JSON.stringify(config, null, 2));
   }
 
   #serial<T>(id: string, fn: () => Promise<T>): Promise<T> {

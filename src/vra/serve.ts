@@ -3,7 +3,6 @@
 //   control port (9441)      HTTPS + bearer token; the operator configures streams, reads figures
 //   health port (9442)       plain HTTP /healthz, /readyz, /metrics for the kubelet and Prometheus
 import { access, constants, mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { startReceiver } from '../replicator/ship/receiver.ts';
 import { startHttpServer } from '../runtime/http-server.ts';
@@ -91,7 +90,7 @@ export async function startVra(o: VraOptions): Promise<Vra> {
   // Checked in the background so /readyz answers at once; a volume that goes read-only shows up.
   let dataDirOk = true;
   const probe = setInterval(() => {
-    access(join(o.dataDir), constants.W_OK).then(() => { dataDirOk = true; }, () => { dataDirOk = false; });
+    access(o.dataDir, constants.W_OK).then(() => { dataDirOk = true; }, () => { dataDirOk = false; });
   }, 5000);
   probe.unref();
   o.log.info({ replication: receiver.port, control: control.url, health: health.url, fingerprint: identity.fingerprint, streams: registry.list().length }, 'vra serving');

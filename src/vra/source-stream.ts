@@ -54,9 +54,13 @@ export class SourceStream {
   #passes = 0;
   #incomplete = 0;
   #lastError: string | undefined;
-  /** Set once this process and the recovery side agree on what the replica holds (initial or delta sync decided). */
+  /**
+   * Settles once this process and the recovery side agree on what the replica holds (initial or
+   * delta sync decided); replaced by a pending one when that agreement is lost (a stream reset).
+   */
+  #agreement = Promise.withResolvers<undefined>();
   #agreed = false;
-  #agreedWaiters: (() => void)[] = [];
+  readonly #stopping = Promise.withResolvers<undefined>();
 
   constructor(id: string, config: SourceConfig, senderId: string, log: Logger) {
     this.id = id;
@@ -95,10 +99,13 @@ export class SourceStream {
         await this.sender.waitConnected();
         if (this.#isStopped()) break;
         if (this.sender.needsDeltaSync) {
-          this.#agreed = false;
+          this.#loseAgreement();
           await this.#agreeOnState();
         }
-        this.#setAgreed();
+        if (!this.#agreed) {
+          this.#agreed = true;
+          this.#agreement.resolve(undefined);
+        }
         const started = Date.now();
         const result = await this.checkpointer.runOnce();
         this.#passes++;
@@ -144,27 +151,24 @@ export class SourceStream {
     return this.#stopped;
   }
 
-  #setAgreed(): void {
-    this.#agreed = true;
-    for (const wake of this.#agreedWaiters.splice(0)) wake();
+  #loseAgreement(): void {
+    if (!this.#agreed) return;
+    this.#agreed = false;
+    this.#agreement = Promise.withResolvers<undefined>();
   }
 
   /**
    * No pass may run before the capture knows what the recovery side holds: a pass against the
-   * wrong belief would resend whole volumes (or, worse, assume what is not there).
+   * wrong belief would resend whole volumes (or, worse, assume what is not there). The loop may
+   * be asleep between passes with agreement still to reach: wake it.
    */
   async #untilAgreed(): Promise<void> {
-    while (!this.#agreed || this.sender.needsDeltaSync) {
-      if (this.#stopped) throw new Error(`stream ${this.id} is stopping`);
-      await new Promise<void>((resolve) => {
-        const wake = (): void => {
-          clearTimeout(timer);
-          this.#agreedWaiters = this.#agreedWaiters.filter((w) => w !== wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, 200);
-        this.#agreedWaiters.push(wake);
-      });
+    for (;;) {
+      if (this.sender.needsDeltaSync) this.#loseAgreement();
+      if (this.#agreed) return;
+      if (this.#isStopped()) throw new Error(`stream ${this.id} is stopping`);
+      this.#wake?.();
+      await Promise.race([this.#agreement.promise, this.#stopping.promise]);
     }
   }
 
@@ -184,8 +188,6 @@ export class SourceStream {
 
   /** A checkpoint with this tag, now; resolves once the recovery side has it durably. */
   async tag(tag: string): Promise<number> {
-    // The loop may be asleep between passes with agreement still to reach: wake it.
-    if (!this.#agreed) this.#wake?.();
     await this.#untilAgreed();
     const seq = await this.checkpointer.requestTag(tag);
     await this.sender.waitDurable(seq);
@@ -230,6 +232,7 @@ export class SourceStream {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#stopping.resolve(undefined);
     this.#wake?.();
     await this.sender.close();
     await this.#loop;

@@ -9,7 +9,6 @@
 // client sends nothing after its hello until the reply: the proxy answers ok only once the
 // connection to the VRA is up. Unknown JSON keys are ignored (later v1 clients may add some);
 // another "v" is refused with UnsupportedVersion. See README.md in this folder.
-import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { z } from 'zod';
 
@@ -103,15 +102,7 @@ export function parseReply(frame: Buffer): Reply {
   return { v: 1, ok: false, code, message: r.message };
 }
 
-/**
- * Equal secrets, in time that depends on neither their content nor their lengths: both are hashed
- * to 32 bytes first, then compared with timingSafeEqual.
- */
-export function secretsEqual(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given, 'utf8').digest();
-  const b = createHash('sha256').update(expected, 'utf8').digest();
-  return timingSafeEqual(a, b) && expected.length > 0;
-}
+export { secretsEqual } from '../auth/secrets.ts';
 
 /**
  * Reads one frame from a stream that is not yet piped anywhere. Bytes after the frame are pushed

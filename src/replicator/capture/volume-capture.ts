@@ -59,12 +59,7 @@ export class SinkStopped extends Error {
   override readonly name = 'SinkStopped';
 }
 
-/** Pino-style logger; nothing is logged without one. */
-export interface Log {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+export type { Logger as Log } from '../log.ts';
 
 export function errorCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;

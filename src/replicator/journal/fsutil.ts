@@ -1,4 +1,5 @@
-import { open, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
+import { syncDir } from '../durable.ts';
 
 /** Counts fsyncs (of files and folders) so stats() can show how well group commit coalesces. */
 export interface SyncCounter {
@@ -7,13 +8,8 @@ export interface SyncCounter {
 
 /** Makes a file's creation, rename or removal in `dir` durable. */
 export async function fsyncDir(dir: string, counter: SyncCounter): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-    counter.syncs++;
-  } finally {
-    await fh.close();
-  }
+  await syncDir(dir);
+  counter.syncs++;
 }
 
 export async function unlinkIfThere(path: string): Promise<void> {

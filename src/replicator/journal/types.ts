@@ -23,12 +23,8 @@ export interface JournalStats {
   syncs: number;
 }
 
-/** pino-style: the journal logs only repairs (what open cut or rebuilt). */
-export interface JournalLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
+/** The journal logs only repairs (what open cut or rebuilt). */
+export type { Logger as JournalLogger } from '../log.ts';
 
 /** One segment file as the journal keeps it in memory. */
 export interface Segment {

@@ -1,8 +1,9 @@
 // The replica's committed state: appliedSeq, the checkpoint it is at, its volumes and each
 // filesystem volume's namespace, in one JSON file replaced atomically (temp, fsync, rename, fsync
 // of the folder) so a crash leaves either the old state or the new one.
-import { open, readFile, rename } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { syncDir, writeFileDurably } from '../durable.ts';
 import { volumeNameProblem } from '../paths.ts';
 import { ReplicaError } from './errors.ts';
 import { Namespace, type NamespaceJson } from './namespace.ts';
@@ -73,27 +74,10 @@ function toJson(state: ReplicaState): StateJson {
 }
 
 export async function writeState(dir: string, state: ReplicaState): Promise<void> {
-  const path = join(dir, STATE_FILE);
-  const tmp = `${path}.tmp`;
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(JSON.stringify(toJson(state)));
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
-  await syncDir(dirname(path));
+  await writeFileDurably(join(dir, STATE_FILE), JSON.stringify(toJson(state)));
 }
 
-export async function syncDir(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
+export { syncDir };
 
 /** The committed state, or undefined when the folder holds no replica yet. */
 export async function readState(dir: string): Promise<ReplicaState | undefined> {

@@ -10,8 +10,9 @@ import { encodeFrame, FrameDecoder, MAX_PAYLOAD_BYTES, REPLICATION_ALPN } from '
 import { decodeManifest } from '../wire/manifest-codec.ts';
 import { decodeMessage, encodeMessage, type Message } from '../wire/messages.ts';
 import type { JournalSink } from './journal-sink.ts';
-import type { Logger } from './logger.ts';
-import { startReceiver, tokensEqual, type Receiver, type ReceiverStream } from './receiver.ts';
+import type { Logger } from '../log.ts';
+import { secretsEqual } from '../../auth/secrets.ts';
+import { startReceiver, type Receiver, type ReceiverStream } from './receiver.ts';
 import { identity, MemoryJournal, SERVERNAME, testStream, tlsOverTcp, until, type TestStream } from './ship.test-support.ts';
 
 const TOKEN = randomBytes(24).toString('base64url');
@@ -153,8 +154,8 @@ describe('receiver', () => {
     }
     assert.equal(touched, 0);
     assert.ok(logs.some((l) => l.level === 'warn' && l.obj.code === 'Unauthenticated' && l.obj.vpg === 'locked' && l.obj.reason === 'wrong token'));
-    assert.equal(tokensEqual('a', 'a'), true);
-    assert.equal(tokensEqual('a', 'b'), false);
+    assert.equal(secretsEqual('a', 'a'), true);
+    assert.equal(secretsEqual('a', 'b'), false);
   });
 
   it('refuses an unknown stream; a lookup that throws is an Internal error', async () => {

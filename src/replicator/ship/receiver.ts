@@ -1,7 +1,6 @@
 // The recovery side of replication: a TLS server that authenticates each stream's sender, appends
 // what it sends to the stream's journal in seq order and acknowledges only what the journal made
 // durable. Protocol: ../wire/README.md.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type TLSSocket } from 'node:tls';
 import { CodecError, checkRecord } from '../codec.ts';
 import { opProblemFor, type VolumeKind } from '../ops.ts';
@@ -11,7 +10,8 @@ import { encodeManifest, manifestChunks } from '../wire/manifest-codec.ts';
 import { INVALID_CREDENTIALS, type Message, type RefuseCode } from '../wire/messages.ts';
 import { Connection, LinkError } from './connection.ts';
 import type { JournalSink } from './journal-sink.ts';
-import { SILENT, type Logger } from './logger.ts';
+import { secretsEqual } from '../../auth/secrets.ts';
+import { SILENT, type Logger } from '../log.ts';
 
 /** What the receiver knows of a stream (a VPG): its secret, its journal and its replica's manifests. */
 export interface ReceiverStream {
@@ -67,14 +67,6 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s, 'utf8').digest();
-}
-
-/** Constant time whatever the lengths: both sides hashed first. */
-export function tokensEqual(given: string, expected: string): boolean {
-  return timingSafeEqual(digest(given), digest(expected));
-}
 
 interface Settings {
   helloTimeoutMs: number;
@@ -272,11 +264,11 @@ class Session {
       return;
     }
     if (stream === undefined) {
-      tokensEqual(token, token); // the same work as a known stream
+      secretsEqual(token, token); // the same work as a known stream
       this.refuse('UnknownStream', `no stream ${JSON.stringify(vpg)} on this receiver`, 'unknown vpg');
       return;
     }
-    if (!tokensEqual(token, stream.token)) {
+    if (!secretsEqual(token, stream.token)) {
       this.refuse('Unauthenticated', INVALID_CREDENTIALS, 'wrong token');
       return;
     }

@@ -11,7 +11,7 @@ import { decodeManifest, MAX_MANIFEST_BYTES } from '../wire/manifest-codec.ts';
 import { encodeMessage, PER_RECORD_OVERHEAD, RECORDS_OVERHEAD, type Checkpoint, type Message } from '../wire/messages.ts';
 import { TokenBucket, type BucketStats } from './bandwidth.ts';
 import { Connection, LinkError } from './connection.ts';
-import { SILENT, type Logger } from './logger.ts';
+import { SILENT, type Logger } from '../log.ts';
 import { RecordBuffer } from './record-buffer.ts';
 
 export interface SenderOptions {

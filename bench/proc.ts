@@ -1,4 +1,4 @@
-// What a process costs, read from /proc: CPU seconds (its own, and its waited-for children's) and
+// What a process costs (for the benchmarks), read from /proc: CPU seconds (its own, and its waited-for children's) and
 // peak resident memory.
 import { readFileSync } from 'node:fs';
 

@@ -1,4 +1,4 @@
-// The logging the ship code does: a pino logger fits; nothing is logged without one.
+// The logging the data plane does: a pino logger fits; nothing is logged without one.
 
 export interface Logger {
   info(obj: object, msg?: string): void;
