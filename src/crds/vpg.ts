@@ -145,6 +145,8 @@ export const VPGSpec = withRules(z.strictObject({
   recovery,
   priority: Priority.optional().describe('High, Medium or Low: overrides the priority of the SLA for this VPG.'),
   hooks: hooks.optional(),
+  deletionPolicy: z.enum(['Delete', 'Retain']).default('Delete')
+    .describe('What deleting the VPG does to its data on the recovery site. Delete: replication stops and the journal and replica are removed. Retain: replication stops and both stay on the recovery VRA\'s volume, for the provider to recover by hand or remove.'),
   operation: operation.optional(),
 }), [
   {
@@ -196,7 +198,13 @@ export const VPGStatus = z.strictObject({
     .describe(`What the phase is waiting for or doing: ${SUBSTATUSES.join(', ')}.`).optional(),
   rpoSeconds: z.int().min(0).optional()
     .describe('Seconds between now and the latest checkpoint the recovery site holds: the data lost if the protected site failed now.'),
+  placement: z.strictObject({
+    protectedNode: objectName('The node whose VRA captures the VPG\'s volumes (where the volumes live).').optional(),
+    recoveryNode: objectName('The recovery site\'s node whose VRA keeps the journal and replica. Chosen once (the least loaded Ready VRA) and kept.').optional(),
+    streamId: z.string().min(1).max(253).optional().describe('The id of the VPG\'s replication stream on both VRAs.'),
+  }).optional().describe('Where the VPG replicates from and to.'),
   journal: z.strictObject({
+    since: timestamp('When the journal\'s first checkpoint was taken: history alerts compare against the time the journal has existed, up to the configured history.').optional(),
     actualHistorySeconds: z.int().min(0).describe('How far back the journal can recover now, in seconds.'),
     actualHistory: z.string().max(32).describe('actualHistorySeconds for people, e.g. 23h58m.'),
     configuredHistorySeconds: z.int().min(0).describe('The history the SLA asks for, in seconds.'),
