@@ -25,6 +25,12 @@ describe('zcsp entrypoint', () => {
     const u = zcsp('diag', '--bogus');
     assert.equal(u.status, 2);
     assert.match(u.stderr, /zcsp diag: Unknown option '--bogus'/);
+    const e = zcsp('diag', '--stamp', '/tmp/x', '--stamp-every', 'soon');
+    assert.equal(e.status, 2);
+    assert.equal(e.stderr.trim(), 'zcsp diag: --stamp-every: "soon" is not a number of seconds between 0.1 and 86400');
+    const n = zcsp('diag', '--stamp-every', '5');
+    assert.equal(n.status, 2);
+    assert.equal(n.stderr.trim(), 'zcsp diag: --stamp-every needs --stamp FILE');
   });
   it('prints its version', () => {
     const r = zcsp('version');

@@ -3,6 +3,7 @@ import type { ControllerDefinition } from '../runtime/index.ts';
 import type { OperatorConfig } from './config.ts';
 import { serviceProfileController } from './service-profile/index.ts';
 import { siteController } from './site/index.ts';
+import { vpgController } from './vpg/index.ts';
 import { zccController } from './zcc/index.ts';
 import { zorgController } from './zorg/index.ts';
 
@@ -12,5 +13,6 @@ export function operatorControllers(config: OperatorConfig): ControllerDefinitio
     serviceProfileController(config),
     siteController(config),
     zccController(config),
+    vpgController(config),
   ] as ControllerDefinition[];
 }

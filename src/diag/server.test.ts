@@ -20,6 +20,24 @@ describe('diag server', () => {
     }
   });
 
+  it('rewrites the stamp with a new seq every interval, always whole', async () => {
+    const stampFile = join(mkdtempSync(join(tmpdir(), 'diag-')), 'stamp.json');
+    const server = await startDiagServer({ port: 0, host: '127.0.0.1', stampFile, stampEveryMs: 20 });
+    try {
+      const first = JSON.parse(readFileSync(stampFile, 'utf8')) as { seq: number };
+      assert.equal(first.seq, 1);
+      let last = first.seq;
+      const deadline = Date.now() + 10_000;
+      while (last < 5 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 5));
+        last = (JSON.parse(readFileSync(stampFile, 'utf8')) as { seq: number }).seq; // never a torn file
+      }
+      assert.ok(last >= 5, `seq reached ${last}`);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('fails to start when the stamp cannot be written', async () => {
     await assert.rejects(startDiagServer({ port: 0, host: '127.0.0.1', stampFile: '/nonexistent/dir/stamp.json' }), /ENOENT/);
   });

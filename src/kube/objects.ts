@@ -3,7 +3,7 @@
 // Date, which the runtime's plain-JSON client never produces). Specs the controllers *write* use
 // client-node's spec types (V1PodSpec, …), which have no timestamps.
 import type {
-  V1DeploymentSpec, V1PersistentVolumeClaimSpec, V1PodSpec, V1PolicyRule, RbacV1Subject, V1RoleRef, V1ServiceSpec,
+  V1DeploymentSpec, V1PersistentVolumeClaimSpec, V1PersistentVolumeSpec, V1PodSpec, V1PolicyRule, RbacV1Subject, V1RoleRef, V1ServiceSpec,
 } from '@kubernetes/client-node';
 import type { KubeObject } from '../runtime/index.ts';
 
@@ -46,6 +46,11 @@ export interface Node extends KubeObject {
 export interface PersistentVolumeClaim extends KubeObject {
   spec?: V1PersistentVolumeClaimSpec;
   status?: { phase?: 'Pending' | 'Bound' | 'Lost'; capacity?: Record<string, string> };
+}
+
+export interface PersistentVolume extends KubeObject {
+  spec?: V1PersistentVolumeSpec;
+  status?: { phase?: 'Pending' | 'Available' | 'Bound' | 'Released' | 'Failed' };
 }
 
 export interface Deployment extends KubeObject {

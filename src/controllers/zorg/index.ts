@@ -6,7 +6,7 @@ import { NAMESPACES, defineController, ownerKeysOf, watchSource, type Controller
 import type { OperatorConfig } from '../config.ts';
 import { NETWORK_POLICIES, RESOURCE_QUOTAS, ROLE_BINDINGS, ROLES, SERVICE_PROFILES, VPGS, ZCCS, ZORGS } from '../resources.ts';
 import { reconcileZorg, type ZorgIndexes } from './reconcile.ts';
-import { ReverseIndex } from './reverse-index.ts';
+import { ReverseIndex } from '../reverse-index.ts';
 
 export { OPERATION_PRIVILEGES, ROLE_RULES, roleName, type MemberRole } from './rbac.ts';
 export { ADOPT_ANNOTATION, QUOTA_NAME, VRA_EGRESS_POLICY_NAME } from './labels.ts';

@@ -17,7 +17,7 @@ import { claimNamespace, desiredNamespace, isControlledBy, releasePatch, type Zo
 import { vraEgressPolicy, zccIngressPolicy } from './network-policies.ts';
 import { desiredQuota, quotaEnforced, quotaStuck } from './quota.ts';
 import { childLabels, desiredRoleBindings, desiredRoles } from './rbac.ts';
-import type { ReverseIndex } from './reverse-index.ts';
+import type { ReverseIndex } from '../reverse-index.ts';
 import { quantityBytes } from './size.ts';
 import { conditionEvents, zorgStatus, type NamespaceObservation, type ZccObservation, type ZorgObservation } from './status.ts';
 import type { Namespace, ResourceQuota } from './types.ts';

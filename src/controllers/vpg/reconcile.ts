@@ -1,0 +1,196 @@
+// Steps 2 and 3 of a VPG's reconcile: make both VRAs run the stream the plan says, read their
+// figures, write the status. And the deletion: stop both ends, remove or keep the data.
+import { createHash } from 'node:crypto';
+import type { VPG } from '../../crds/vpg.ts';
+import type { Pod } from '../../kube/objects.ts';
+import { PODS, canonicalJson, hasFinalizer, type CustomObject, type ReconcileContext } from '../../runtime/index.ts';
+import type { SourceStatus } from '../../vra/source-stream.ts';
+import type { TargetStatus } from '../../vra/target-stream.ts';
+import type { OperatorConfig } from '../config.ts';
+import type { ReverseIndex } from '../reverse-index.ts';
+import { VRA_CONTROL_PORT } from '../labels.ts';
+import { vraName } from '../site/vra-pod.ts';
+import type { VpgMetrics } from './metrics.ts';
+import type { Plan, Ready } from './plan.ts';
+import { vpgStatus, type StreamObservation, type VpgStatusInput } from './status.ts';
+import { desiredSource, desiredTarget, streamToken } from './streams.ts';
+import { VraApiError, isStreamMissing, type VraClient, type VraEndpoint } from './vra-client.ts';
+
+/** Held while the VPG's streams may exist on VRAs: removed once both ends are stopped. */
+export const VPG_FINALIZER = 'zcsp.io/replication';
+
+/** How often the VRAs' figures are polled for each VPG. */
+export const POLL_MS = 5000;
+
+export interface VpgState {
+  refs: ReverseIndex;
+  /** `${pod uid}/${stream}` → hash of the configuration last accepted by that VRA pod. */
+  configured: Map<string, string>;
+  client: VraClient | undefined;
+  controlToken: string | undefined;
+  metrics: VpgMetrics | undefined;
+}
+
+type Ctx = ReconcileContext<CustomObject>;
+type Observed<S> = StreamObservation<S>;
+
+async function protect(ctx: Ctx, obj: CustomObject, vpg: VPG, plan: Plan, state: VpgState): Promise<number> {
+  const streamId = vpg.metadata.uid ?? '';
+  let current = obj;
+  if (plan.ready !== undefined) current = (await ctx.addFinalizer(current, VPG_FINALIZER)).object;
+  const r = plan.ready;
+  let source: Observed<SourceStatus> | undefined;
+  let target: Observed<TargetStatus> | undefined;
+  let tagged: { seq: number; time: string; tag: string }[] | undefined;
+  let blocker = plan.blocker;
+  if (r !== undefined && (state.client === undefined || state.controlToken === undefined)) {
+    blocker = { reason: 'NoVraCredentials', message: 'the VRAs\' control token (Secret zcsp-vra-control) does not exist yet: it comes with the first Site' };
+  } else if (r !== undefined && state.client !== undefined && state.controlToken !== undefined) {
+    if (r.recoveryChosen) {
+      ctx.event(current, { type: 'Normal', reason: 'RecoveryVraChosen', action: 'Place', note: `journal and replica on the VRA of node ${r.recoveryNode} (site ${vpg.spec.recoverySite})` });
+    }
+    for (const w of r.warnings) ctx.event(current, { type: 'Warning', reason: 'SiteSettingIgnored', action: 'Configure', note: w });
+    ({ source, target, tagged } = await syncStreams(ctx, state.client, state, vpg, r, streamId, state.controlToken));
+  }
+  const placement = r !== undefined
+    ? { protectedNode: r.protectedNode, recoveryNode: r.recoveryNode, streamId }
+    : vpg.status?.placement;
+  const input: VpgStatusInput = {
+    now: new Date(),
+    generation: vpg.metadata.generation ?? 0,
+    previous: vpg.status,
+    sla: plan.sla === undefined ? undefined : {
+      rpoAlertSeconds: plan.sla.rpoAlertSeconds,
+      historyHours: plan.sla.historyHours,
+      checkpointIntervalSeconds: plan.sla.checkpointIntervalSeconds,
+      hardLimitBytes: plan.sla.hardLimitBytes,
+      warningBytes: plan.sla.warningBytes,
+      limitText: plan.sla.limitText,
+    },
+    blocker,
+    placement,
+    volumes: (plan.volumes ?? []).map((v) => ({ claimName: v.claimName, sizeBytes: Number(v.sizeBytes) })),
+    source,
+    target: target === undefined ? undefined : { ...target, ...(tagged !== undefined && { tagged }) },
+    protectedVraReady: r?.protectedVra.ready ?? false,
+    recoveryVraReady: r?.recoveryVra.ready ?? false,
+  };
+  const { status, events } = vpgStatus(input);
+  for (const e of events) ctx.event(current, { ...e, action: 'Protect' });
+  await ctx.patchStatusIfChanged(current, status);
+  state.metrics?.observe(vpg.metadata.namespace ?? '', vpg.metadata.name ?? '', input, status, Date.now());
+  return Math.min(POLL_MS, r?.bandwidthChangesInMs ?? POLL_MS);
+}
+
+/** Target first (the source's peer must exist before it connects), then the source; then both figures. */
+async function syncStreams(ctx: Ctx, client: VraClient, state: VpgState, vpg: VPG, r: Ready, streamId: string, controlToken: string): Promise<{
+  source: Observed<SourceStatus>; target: Observed<TargetStatus>; tagged: { seq: number; time: string; tag: string }[] | undefined;
+}> {
+  const ref = { namespace: vpg.metadata.namespace ?? '', name: vpg.metadata.name ?? '' };
+  const token = streamToken(controlToken, streamId);
+  const path = `/v1/streams/${encodeURIComponent(streamId)}`;
+
+  let target: Observed<TargetStatus>;
+  let tagged: { seq: number; time: string; tag: string }[] | undefined;
+  let peerCert: { cert: string; servername: string } | undefined;
+  try {
+    const identity = await client.identity(r.recoveryVra);
+    peerCert = { cert: identity.cert, servername: identity.servername };
+    await ensureStream(ctx, client, state, r.recoveryVra, streamId, desiredTarget(ref, token, r.streamVolumes, r.sla));
+    target = await observe<TargetStatus>(client, r.recoveryVra, path);
+    if (target.kind === 'ok') {
+      const cps = await client.get<{ checkpoints: { seq: number; time: string; tag?: string; tags?: string[] }[] }>(r.recoveryVra, `${path}/checkpoints`);
+      tagged = cps.checkpoints.filter((c) => c.tag !== undefined).map((c) => ({ seq: c.seq, time: c.time, tag: c.tag ?? '' }));
+    }
+  } catch (err: unknown) {
+    target = failure(err);
+  }
+
+  let source: Observed<SourceStatus>;
+  if (peerCert === undefined || target.kind !== 'ok') {
+    // Without its peer the source could only fail to connect; what it reports still counts.
+    source = await observe<SourceStatus>(client, r.protectedVra, path).catch((err: unknown) => failure<SourceStatus>(err));
+  } else {
+    try {
+      const config = desiredSource(ref, token, r.streamVolumes, r.sla, {
+        zccAddress: r.zcc.address, zccCa: r.zcc.ca, zccServername: r.zcc.servername, zorg: r.zcc.zorg, zccToken: r.zcc.token,
+        recoverySite: vpg.spec.recoverySite, recoveryNode: r.recoveryNode, vraCert: peerCert.cert, vraServername: peerCert.servername,
+      }, r.bandwidthBytesPerSecond);
+      await ensureStream(ctx, client, state, r.protectedVra, streamId, config);
+      source = await observe<SourceStatus>(client, r.protectedVra, path);
+    } catch (err: unknown) {
+      source = failure(err);
+    }
+  }
+  return { source, target, tagged };
+}
+
+/** PUTs a stream's configuration when it differs from what that VRA pod last accepted. */
+async function ensureStream(ctx: Ctx, client: VraClient, state: VpgState, vra: VraEndpoint, streamId: string, config: unknown): Promise<void> {
+  const key = `${vra.uid}/${streamId}`;
+  const hash = createHash('sha256').update(canonicalJson(config)).digest('hex');
+  if (state.configured.get(key) === hash) return;
+  state.configured.delete(key);
+  const result = await client.put<{ created: boolean; changed: boolean }>(vra, `/v1/streams/${encodeURIComponent(streamId)}`, config);
+  state.configured.set(key, hash);
+  if (result.changed) ctx.log.info({ vra: vra.host, stream: streamId, created: result.created }, result.created ? 'stream configured on VRA' : 'stream reconfigured on VRA');
+}
+
+async function observe<S>(client: VraClient, vra: VraEndpoint, path: string): Promise<Observed<S>> {
+  try {
+    const body = await client.get<{ status: S | { state: 'failed'; error: string } }>(vra, path);
+    const s = body.status as { state?: string; error?: string };
+    if (s.state === 'failed') return { kind: 'failed', error: s.error ?? 'failed to start' };
+    return { kind: 'ok', status: body.status as S };
+  } catch (err: unknown) {
+    if (isStreamMissing(err)) return { kind: 'missing' };
+    return failure(err);
+  }
+}
+
+function failure<S>(err: unknown): Observed<S> {
+  // A refusal by the VRA (a configuration it cannot take, a damaged journal) is an error of the
+  // stream; anything else (a timeout, a refused connection) means the VRA is out of reach.
+  if (err instanceof VraApiError && err.status >= 400 && err.status !== 404) return { kind: 'failed', error: err.message };
+  return { kind: 'unreachable', error: err instanceof Error ? err.message : String(err) };
+}
+
+/**
+ * A VPG being deleted: its source stops first (nothing more is sent), then its target; each VRA
+ * deletes the data unless spec.deletionPolicy is Retain. A VRA that is down holds the deletion
+ * (it still holds the stream) unless its pod is gone.
+ */
+async function deleting(ctx: Ctx, config: OperatorConfig, obj: CustomObject, vpg: VPG, state: VpgState): Promise<undefined> {
+  if (!hasFinalizer(obj, VPG_FINALIZER)) return undefined;
+  const streamId = vpg.status?.placement?.streamId ?? vpg.metadata.uid ?? '';
+  const keep = vpg.spec.deletionPolicy === 'Retain';
+  const placement = vpg.status?.placement;
+  const ends: { role: 'source' | 'target'; site: string; node: string | undefined }[] = [
+    { role: 'source', site: vpg.spec.protectedSite, node: placement?.protectedNode },
+    { role: 'target', site: vpg.spec.recoverySite, node: placement?.recoveryNode },
+  ];
+  for (const end of ends) {
+    if (end.node === undefined) continue;
+    const pod = ctx.cache.get<Pod>(PODS, vraName(end.site, end.node), config.namespace);
+    if (pod === undefined) {
+      ctx.event(obj, { type: 'Warning', reason: 'VraGone', action: 'Delete', note: `the ${end.role} VRA on node ${end.node} no longer exists: whatever it kept of this VPG stays on its volume` });
+      continue;
+    }
+    if (state.client === undefined || pod.status?.podIP === undefined) throw new Error(`the ${end.role} VRA on node ${end.node} is not reachable yet: the VPG is deleted once its stream is stopped there`);
+    const vra = { uid: pod.metadata?.uid ?? '', host: pod.status.podIP, port: VRA_CONTROL_PORT };
+    try {
+      await state.client.delete(vra, `/v1/streams/${encodeURIComponent(streamId)}${keep ? '?keepData=true' : ''}`);
+    } catch (err: unknown) {
+      if (!isStreamMissing(err)) throw err;
+    }
+    state.configured.delete(`${vra.uid}/${streamId}`);
+  }
+  ctx.event(obj, keep
+    ? { type: 'Normal', reason: 'ReplicationStopped', action: 'Delete', note: `replication stopped; journal and replica kept on the VRA of node ${placement?.recoveryNode ?? '?'} (deletionPolicy Retain)` }
+    : { type: 'Normal', reason: 'ReplicationRemoved', action: 'Delete', note: 'replication stopped; journal and replica removed' });
+  await ctx.removeFinalizer(obj, VPG_FINALIZER);
+  state.metrics?.forget(vpg.metadata.namespace ?? '', vpg.metadata.name ?? '');
+  return undefined;
+}
+
+export const reconcileVpg = { protect, deleting };
