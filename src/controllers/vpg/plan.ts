@@ -19,7 +19,7 @@ import { quantityBytes } from '../zorg/size.ts';
 import { protectedNode, recoveryNode, vraPath, type RecoveryCandidate } from './placement.ts';
 import { quotaProblem, recoveryNamespacesProblem, resolveSla, zorgOf, type Blocker, type EffectiveSla } from './sla.ts';
 import { bandwidthNow, type StreamVolume } from './streams.ts';
-import { resolveVolumes, type ResolvedVolume } from './volumes.ts';
+import { resolveVolumes, selectClaims, type ResolvedVolume } from './volumes.ts';
 import type { VraEndpoint } from './vra-client.ts';
 
 export interface Zcc {
@@ -91,14 +91,21 @@ export function planVpg(cache: CacheReader, config: OperatorConfig, vpg: VPG, no
 
   const nsProblem = recoveryNamespacesProblem(vpg, zorg);
   if (nsProblem !== undefined) return blocked(nsProblem);
-  if ('blocker' in volumeResult) return blocked(volumeResult.blocker);
-  if (volumes === undefined) return blocked({ reason: 'NoVolumes', message: 'spec.volumes: nothing to protect' });
-  const quota = quotaProblem(zorg, earlierBytes(cache, zorg, vpg), ownBytes);
-  if (quota !== undefined) return blocked(quota);
-
+  // Where to before what: a site without VRAs is the provider's to fix, whatever the volumes.
   const sites = { protected: site(cache, vpg.spec.protectedSite), recovery: site(cache, vpg.spec.recoverySite) };
   if (sites.protected === undefined) return blocked({ reason: 'SiteNotFound', message: `spec.protectedSite: Site ${vpg.spec.protectedSite} does not exist` });
   if (sites.recovery === undefined) return blocked({ reason: 'SiteNotFound', message: `spec.recoverySite: Site ${vpg.spec.recoverySite} does not exist` });
+  const candidates = recoveryCandidates(cache, config, vpg, sites.recovery);
+  const target = recoveryNode(vpg.status?.placement?.recoveryNode, candidates, vpg.spec.recoverySite);
+  if ('blocker' in target) return blocked(target.blocker);
+
+  if ('blocker' in volumeResult) return blocked(volumeResult.blocker);
+  if (volumes === undefined) return blocked({ reason: 'NoVolumes', message: 'spec.volumes: nothing to protect' });
+  const taken = claimedElsewhere(cache, vpg, volumes.map((v) => v.claimName));
+  if (taken !== undefined) return blocked(taken);
+  const quota = quotaProblem(zorg, earlierBytes(cache, zorg, vpg), ownBytes);
+  if (quota !== undefined) return blocked(quota);
+
 
   const source = protectedNode(volumes);
   if ('blocker' in source) return blocked(source.blocker);
@@ -118,9 +125,6 @@ export function planVpg(cache: CacheReader, config: OperatorConfig, vpg: VPG, no
     return blocked({ reason: 'NoProtectedVra', message: `Site ${vpg.spec.protectedSite} has no running VRA on node ${source.node}, where the volumes live (is the node in the site's nodeSelector?)` });
   }
 
-  const candidates = recoveryCandidates(cache, config, vpg, sites.recovery);
-  const target = recoveryNode(vpg.status?.placement?.recoveryNode, candidates, vpg.spec.recoverySite);
-  if ('blocker' in target) return blocked(target.blocker);
   const recoveryPod = cache.get<Pod>(PODS, vraName(vpg.spec.recoverySite, target.node), config.namespace);
   if (recoveryPod === undefined) return blocked({ reason: 'NoRecoveryVra', message: `Site ${vpg.spec.recoverySite} has no VRA on node ${target.node}` });
 
@@ -182,15 +186,38 @@ function recoveryCandidates(cache: CacheReader, config: OperatorConfig, vpg: VPG
   });
 }
 
+/**
+ * A volume belongs to one VPG: the first to claim it (by creation time). Two journals of one
+ * volume would double the cost and recover it twice into one place.
+ */
+function claimedElsewhere(cache: CacheReader, vpg: VPG, claimNames: readonly string[]): Blocker | undefined {
+  const namespace = vpg.metadata.namespace ?? '';
+  const mine = creationOrder(vpg);
+  const claims = cache.list<PersistentVolumeClaim>(PERSISTENT_VOLUME_CLAIMS, { namespace });
+  for (const other of cache.list<CustomObject>(VPGS, { namespace })) {
+    if (other.metadata?.uid === vpg.metadata.uid || other.metadata?.deletionTimestamp !== undefined || creationOrder(other) >= mine) continue;
+    const spec = (other.spec as { volumes?: VPG['spec']['volumes'] } | undefined)?.volumes;
+    if (spec === undefined) continue;
+    const theirs = new Set(selectClaims(spec, claims).found.map((c) => c.metadata?.name ?? ''));
+    const shared = claimNames.filter((c) => theirs.has(c));
+    if (shared.length > 0) {
+      return { reason: 'VolumeInAnotherVpg', message: `spec.volumes: ${shared.join(', ')} ${shared.length === 1 ? 'is' : 'are'} protected by VPG ${other.metadata?.name ?? ''} already: a volume belongs to one VPG` };
+    }
+  }
+  return undefined;
+}
+
+function creationOrder(o: { metadata?: { creationTimestamp?: string | undefined; namespace?: string | undefined; name?: string | undefined } | undefined }): string {
+  return `${o.metadata?.creationTimestamp ?? '9999'} ${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+}
+
 /** Protected bytes of the tenant's VPGs created before this one (by creation time, then namespace/name). */
 function earlierBytes(cache: CacheReader, zorg: Zorg, vpg: VPG): bigint {
-  const order = (o: { metadata?: { creationTimestamp?: string | undefined; namespace?: string | undefined; name?: string | undefined } | undefined }): string =>
-    `${o.metadata?.creationTimestamp ?? '9999'} ${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
-  const mine = order(vpg);
+  const mine = creationOrder(vpg);
   let total = 0n;
   for (const ns of zorg.spec.namespaces) {
     for (const other of cache.list<CustomObject>(VPGS, { namespace: ns })) {
-      if (other.metadata?.uid === vpg.metadata.uid || order(other) >= mine) continue;
+      if (other.metadata?.uid === vpg.metadata.uid || creationOrder(other) >= mine) continue;
       const volumes = (other.status as { volumes?: { size?: string }[] } | undefined)?.volumes ?? [];
       total += volumes.reduce((n, v) => n + bytesOr0(v.size), 0n);
     }
