@@ -91,7 +91,7 @@ export function vpgController(config: OperatorConfig): ControllerDefinition<Cust
       if (isDeleting(obj)) return reconcileVpg.deleting(ctx, config, obj, vpg, state);
       const plan = planVpg(ctx.cache, config, vpg, new Date());
       refs.set(key, plan.refs);
-      return { requeueAfter: await reconcileVpg.protect(ctx, obj, vpg, plan, state) };
+      return { requeueAfter: await reconcileVpg.protect(ctx, config, obj, vpg, plan, state) };
     },
   });
 }

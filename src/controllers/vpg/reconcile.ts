@@ -34,7 +34,7 @@ export interface VpgState {
 type Ctx = ReconcileContext<CustomObject>;
 type Observed<S> = StreamObservation<S>;
 
-async function protect(ctx: Ctx, obj: CustomObject, vpg: VPG, plan: Plan, state: VpgState): Promise<number> {
+async function protect(ctx: Ctx, config: OperatorConfig, obj: CustomObject, vpg: VPG, plan: Plan, state: VpgState): Promise<number> {
   const streamId = vpg.metadata.uid ?? '';
   let current = obj;
   if (plan.ready !== undefined) current = (await ctx.addFinalizer(current, VPG_FINALIZER)).object;
@@ -50,6 +50,8 @@ async function protect(ctx: Ctx, obj: CustomObject, vpg: VPG, plan: Plan, state:
       ctx.event(current, { type: 'Normal', reason: 'RecoveryVraChosen', action: 'Place', note: `journal and replica on the VRA of node ${r.recoveryNode} (site ${vpg.spec.recoverySite})` });
     }
     for (const w of r.warnings) ctx.event(current, { type: 'Warning', reason: 'SiteSettingIgnored', action: 'Configure', note: w });
+    const before = vpg.status?.placement?.protectedNode;
+    if (before !== undefined && before !== r.protectedNode) await moveSource(ctx, state.client, config.namespace, current, vpg, before, r.protectedNode, streamId);
     ({ source, target, tagged } = await syncStreams(ctx, state.client, state, vpg, r, streamId, state.controlToken));
   }
   const placement = r !== undefined
@@ -80,6 +82,25 @@ async function protect(ctx: Ctx, obj: CustomObject, vpg: VPG, plan: Plan, state:
   await ctx.patchStatusIfChanged(current, status);
   state.metrics?.observe(vpg.metadata.namespace ?? '', vpg.metadata.name ?? '', input, status, Date.now());
   return Math.min(POLL_MS, r?.bandwidthChangesInMs ?? POLL_MS);
+}
+
+/**
+ * The volumes moved to another node (a CSI volume follows its pod): the old node's VRA stops
+ * capturing them, the new one starts (its first pass is a delta sync against the replica).
+ */
+async function moveSource(ctx: Ctx, client: VraClient, providerNamespace: string, obj: CustomObject, vpg: VPG, from: string, to: string, streamId: string): Promise<void> {
+  const pod = ctx.cache.get<Pod>(PODS, vraName(vpg.spec.protectedSite, from), providerNamespace);
+  if (pod?.status?.podIP !== undefined) {
+    try {
+      await client.delete({ uid: pod.metadata?.uid ?? '', host: pod.status.podIP, port: VRA_CONTROL_PORT }, `/v1/streams/${encodeURIComponent(streamId)}`);
+    } catch (err: unknown) {
+      if (!isStreamMissing(err)) {
+        ctx.event(obj, { type: 'Warning', reason: 'SourceNotStopped', action: 'Move', note: `the VRA of node ${from} could not stop capturing (${err instanceof Error ? err.message : String(err)}); it is retried` });
+        throw err;
+      }
+    }
+  }
+  ctx.event(obj, { type: 'Normal', reason: 'SourceMoved', action: 'Move', note: `the volumes are on node ${to} now (were on ${from}): its VRA captures them` });
 }
 
 /** Target first (the source's peer must exist before it connects), then the source; then both figures. */
