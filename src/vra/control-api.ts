@@ -7,7 +7,7 @@
 //   PUT    /v1/streams/{id}                      create or update (body: stream-config.ts)
 //   GET    /v1/streams/{id}                      configuration (token hidden) and status
 //   DELETE /v1/streams/{id}[?keepData=true]      stop; delete journal and replica unless kept
-//   GET    /v1/streams/{id}/checkpoints          target: recoverable checkpoints with tags
+//   GET    /v1/streams/{id}/checkpoints          target: recoverable checkpoints with tags and volumes
 //   POST   /v1/streams/{id}/checkpoints          source: a tagged checkpoint now {"tag"}; answers once durable
 //   POST   /v1/streams/{id}/checkpoints/{seq}/tags   target: tag a checkpoint {"tag"}
 //   POST   /v1/streams/{id}/materialise          target: {"checkpoint": seq|"latest", "targets": {volume: path}}
@@ -112,7 +112,10 @@ export async function startControlApi(o: ControlApiOptions): Promise<Listening> 
         return send(res, 201, { seq, tag });
       }
       allow(method, ['GET', 'POST']);
-      const cps = o.registry.target(id).checkpoints().map((c) => ({ seq: c.seq, time: new Date(c.time).toISOString(), tag: c.tag, tags: c.tags }));
+      // The volumes each checkpoint can give back: one taken before a volume joined (or during its
+      // first sync) lacks it, and none has a volume removed since.
+      const stream = o.registry.target(id);
+      const cps = stream.checkpoints().map((c) => ({ seq: c.seq, time: new Date(c.time).toISOString(), tag: c.tag, tags: c.tags, volumes: stream.volumesOf(c) }));
       return send(res, 200, { checkpoints: cps });
     }
     if (sub === 'checkpoints' && seqPart !== undefined && subsub === 'tags') {

@@ -3,8 +3,10 @@
 import { Registry } from '../runtime/metrics.ts';
 import type { StreamRegistry } from './registry.ts';
 import type { SyncState } from './source-stream.ts';
+import type { VolumeSyncState } from './source-volumes.ts';
 
 const SYNC_STATES: readonly SyncState[] = ['connecting', 'initial-sync', 'delta-sync', 'bitmap-sync', 'protecting'];
+const VOLUME_STATES: readonly VolumeSyncState[] = ['initial-sync', 'delta-sync', 'bitmap-sync', 'protecting'];
 type L = 'stream' | 'namespace' | 'vpg';
 
 export function vraMetrics(streams: StreamRegistry): Registry {
@@ -21,8 +23,10 @@ export function vraMetrics(streams: StreamRegistry): Registry {
   const checkpoints = registry.gauge<L>({ name: 'zcsp_vra_journal_checkpoints', help: 'Target: recoverable checkpoints.', labelNames: ['stream', 'namespace', 'vpg'] });
   const history = registry.gauge<L>({ name: 'zcsp_vra_history_seconds', help: 'Target: from the oldest recoverable checkpoint to now.', labelNames: ['stream', 'namespace', 'vpg'] });
   const durable = registry.gauge<L>({ name: 'zcsp_vra_durable_seq', help: 'Target: the last record on disk.', labelNames: ['stream', 'namespace', 'vpg'] });
+  const volumeSync = registry.gauge<L | 'volume' | 'state'>({ name: 'zcsp_vra_volume_sync_state', help: 'Source: 1 for the sync state each volume is in (a volume added to a running stream syncs on its own).', labelNames: ['stream', 'namespace', 'vpg', 'volume', 'state'] });
+  const volumeBytes = registry.gauge<L | 'volume'>({ name: 'zcsp_vra_volume_replica_bytes', help: 'Target: bytes a volume holds in the replica (as of the oldest recoverable checkpoint).', labelNames: ['stream', 'namespace', 'vpg', 'volume'] });
   const failed = registry.gauge<L | 'role'>({ name: 'zcsp_vra_stream_failed', help: '1 for a configured stream that failed to start (its journal is damaged, say); see the VRA log or the control API for why.', labelNames: ['stream', 'namespace', 'vpg', 'role'] });
-  const all = [failed, rpo, sync, progress, buffered, bufferLimit, wire, raw, connected, journal, checkpoints, history, durable];
+  const all = [failed, rpo, sync, progress, buffered, bufferLimit, wire, raw, connected, journal, checkpoints, history, durable, volumeSync, volumeBytes];
 
   // One collector refreshes every series (streams come and go, so it starts from nothing); it
   // hangs on the first gauge registered, which renders first.
@@ -44,11 +48,13 @@ export function vraMetrics(streams: StreamRegistry): Registry {
         wire.set(l, st.wireBytes);
         raw.set(l, st.rawBytes);
         connected.set(l, st.connected ? 1 : 0);
+        for (const v of st.volumes) for (const state of VOLUME_STATES) volumeSync.set({ ...l, volume: v.name, state }, v.state === state ? 1 : 0);
       } else {
         journal.set(l, st.journalBytes);
         checkpoints.set(l, st.checkpoints);
         history.set(l, st.actualHistorySeconds);
         durable.set(l, st.durableSeq);
+        for (const v of st.volumes) volumeBytes.set({ ...l, volume: v.name }, v.bytes);
       }
     }
   });

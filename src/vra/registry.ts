@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { isDeepStrictEqual } from 'node:util';
 import { writeFileDurably } from '../replicator/durable.ts';
 import { SourceStream, type SourceStatus } from './source-stream.ts';
-import { ConfigError, parseStreamConfig, streamId, type StreamConfig } from './stream-config.ts';
+import { ConfigError, parseStreamConfig, streamId, volumeChangeProblem, type StreamConfig } from './stream-config.ts';
 import { StreamError, TargetStream, type TargetStatus } from './target-stream.ts';
 
 export type Stream = SourceStream | TargetStream;
@@ -105,8 +105,10 @@ export class StreamRegistry {
 
   /**
    * Creates or updates a stream. The same configuration again changes nothing (the operator
-   * re-sends it every reconcile); a changed one restarts the stream with it, keeping its data.
-   * A stream cannot change role in place: delete it first.
+   * re-sends it every reconcile). A change of volumes only is made in place (added volumes sync
+   * on their own, removed ones are dropped, the others go on untouched); any other change restarts
+   * the stream with it, keeping its data (a source then does a delta sync). A stream cannot change
+   * role in place (delete it first), nor a volume its kind (remove the volume first).
    */
   configure(id: string, value: unknown): Promise<{ created: boolean; changed: boolean }> {
     const parsedId = streamId.safeParse(id);
@@ -118,7 +120,13 @@ export class StreamRegistry {
         throw new StreamError('Conflict', `stream ${id} is a ${current.config.role} here; delete it before configuring it as a ${config.role}`);
       }
       if (current !== undefined && isDeepStrictEqual(current.config, config)) return { created: false, changed: false };
+      const problem = current === undefined ? undefined : volumeChangeProblem(current.config, config);
+      if (problem !== undefined) throw new ConfigError(problem);
       await this.#store(id, config);
+      if (await reconfigureInPlace(current, config)) {
+        this.#log.info({ stream: id, role: config.role, vpg: config.vpg, volumes: config.volumes.map((v) => v.name) }, 'stream volumes changed in place');
+        return { created: false, changed: true };
+      }
       if (current !== undefined) await stop(current);
       this.#streams.delete(id);
       try {
@@ -178,6 +186,19 @@ export class StreamRegistry {
     }).catch(() => undefined);
     return next;
   }
+}
+
+/** Applies a change of volumes only to the running stream; false when it needs a restart. */
+async function reconfigureInPlace(current: Stream | undefined, config: StreamConfig): Promise<boolean> {
+  if (current instanceof SourceStream && config.role === 'source' && current.canReconfigure(config)) {
+    await current.reconfigure(config);
+    return true;
+  }
+  if (current instanceof TargetStream && config.role === 'target' && current.canReconfigure(config)) {
+    await current.reconfigure(config);
+    return true;
+  }
+  return false;
 }
 
 async function stop(stream: Stream): Promise<void> {

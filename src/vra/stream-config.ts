@@ -95,13 +95,41 @@ export class ConfigError extends Error {
 export function parseStreamConfig(value: unknown): StreamConfig {
   const result = streamConfig.safeParse(value);
   if (result.success) {
-    const names = new Set<string>();
-    for (const v of result.data.volumes) {
-      if (names.has(v.name)) throw new ConfigError(`volumes: ${v.name} is named twice`);
-      names.add(v.name);
+    const problems: string[] = [];
+    const names = new Map<string, number>();
+    const paths = new Map<string, number>();
+    for (const [i, v] of result.data.volumes.entries()) {
+      const same = names.get(v.name);
+      if (same !== undefined) problems.push(`volumes.${i}.name: ${v.name} is already the name of volumes.${same} (a volume renamed must take a name no other volume has)`);
+      names.set(v.name, i);
     }
+    if (result.data.role === 'source') {
+      for (const [i, v] of result.data.volumes.entries()) {
+        const twice = paths.get(v.path);
+        if (twice !== undefined) problems.push(`volumes.${i}.path: ${v.path} is already the path of volumes.${twice}`);
+        paths.set(v.path, i);
+      }
+    }
+    if (problems.length > 0) throw new ConfigError(problems.join('; '));
     return result.data;
   }
   const problems = result.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(config)'}: ${i.message}`);
   throw new ConfigError(problems.join('; '));
+}
+
+/**
+ * Why `next` cannot follow `current` for the same stream, or undefined. Volumes may be added,
+ * removed, or (source) moved to another path; a volume keeps its kind for as long as it is in the
+ * stream, since its replica and journal hold data of that kind.
+ */
+export function volumeChangeProblem(current: StreamConfig, next: StreamConfig): string | undefined {
+  const kinds = new Map<string, 'fs' | 'block'>(current.volumes.map((v) => [v.name, v.kind]));
+  const problems: string[] = [];
+  for (const [i, v] of next.volumes.entries()) {
+    const was = kinds.get(v.name);
+    if (was !== undefined && was !== v.kind) {
+      problems.push(`volumes.${i}.kind: volume ${v.name} is a ${was} volume of this stream and cannot become ${v.kind}; remove it from the stream first (its replica data goes), then add it again`);
+    }
+  }
+  return problems.length > 0 ? problems.join('; ') : undefined;
 }

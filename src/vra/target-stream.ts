@@ -1,8 +1,11 @@
 // The recovery side of one VPG stream: its journal, its replica, the retention loop that ages
 // records out of the journal into the replica, and what the control API asks of them (checkpoints,
 // tags, materialise, verify). The receiver (shared by all streams of the VRA) looks streams up here.
+// Volumes are added and removed in place (reconfigure): the replica keeps which records belong to
+// which volume's life (replica-state.ts), so a link stays up and nothing else is touched.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import { Journal, type CheckpointInfo } from '../replicator/journal/journal.ts';
 import { headManifest } from '../replicator/replica/head-manifest.ts';
@@ -10,8 +13,7 @@ import { materialise } from '../replicator/replica/materialise.ts';
 import { Replica } from '../replicator/replica/replica.ts';
 import { runRetention } from '../replicator/replica/retention.ts';
 import { verify, type VerifyResult } from '../replicator/replica/verify.ts';
-import type { Manifest } from '../replicator/manifest.ts';
-import type { VolumeKind } from '../replicator/ops.ts';
+import type { ReceiverStream } from '../replicator/ship/receiver.ts';
 import type { TargetConfig } from './stream-config.ts';
 
 export interface TargetStatus {
@@ -28,6 +30,12 @@ export interface TargetStatus {
   journalWarning: boolean;
   journalOverHardLimit: boolean;
   lastRetentionError?: string;
+  /**
+   * Each volume: bytes its files (or image) hold in the replica as of the oldest recoverable
+   * checkpoint (the journal's share is not split per volume), and whether the source has begun
+   * syncing it (false: added here, not yet asked for by the source).
+   */
+  volumes: { name: string; bytes: number; attached: boolean }[];
 }
 
 export class StreamError extends Error {
@@ -41,7 +49,7 @@ export class StreamError extends Error {
 
 export class TargetStream {
   readonly id: string;
-  readonly config: TargetConfig;
+  #config: TargetConfig;
   readonly journal: Journal;
   readonly replica: Replica;
   readonly #log: Logger;
@@ -49,10 +57,11 @@ export class TargetStream {
   #retention: Promise<void> = Promise.resolve();
   #lastPlan: { warning: boolean; overHardLimit: boolean } = { warning: false, overHardLimit: false };
   #lastRetentionError: string | undefined;
+  #closed = false;
 
   private constructor(id: string, config: TargetConfig, journal: Journal, replica: Replica, log: Logger) {
     this.id = id;
-    this.config = config;
+    this.#config = config;
     this.journal = journal;
     this.replica = replica;
     this.#log = log;
@@ -62,20 +71,61 @@ export class TargetStream {
     await mkdir(dir, { recursive: true });
     const journal = await Journal.open(join(dir, 'journal'), { log });
     if (journal.recovered !== undefined) log.warn({ stream: id, cut: journal.recovered }, 'journal had a torn tail; cut it (nothing acknowledged was lost)');
-    const replica = await Replica.open(join(dir, 'replica'), config.volumes.map((v) => ({ name: v.name, kind: v.kind })));
+    let replica: Replica;
+    try {
+      replica = await Replica.open(join(dir, 'replica'), []);
+      const changed = await replica.setVolumes(config.volumes, journal.durableSeq);
+      if (changed.added.length + changed.removed.length > 0) log.info({ stream: id, ...changed }, 'volumes changed while the stream was stopped');
+    } catch (err: unknown) {
+      await journal.close();
+      throw err;
+    }
     const stream = new TargetStream(id, config, journal, replica, log);
     stream.#schedule();
     return stream;
   }
 
-  /** What the receiver needs to accept a sender of this stream. */
-  receiverEntry(): { token: string; journal: Journal; volumes: ReadonlyMap<string, VolumeKind>; manifest(volume: string): Promise<Manifest> } {
+  get config(): TargetConfig {
+    return this.#config;
+  }
+
+  /** A change of volumes only is made in place; anything else restarts the stream. */
+  canReconfigure(next: TargetConfig): boolean {
+    return isDeepStrictEqual({ ...this.#config, volumes: [] }, { ...next, volumes: [] });
+  }
+
+  /**
+   * Adds and removes volumes while the stream runs. A removed volume's replica files go now and
+   * its records are skipped from now on (they leave the journal with retention); an added one
+   * waits for the source to ask for its manifest, then takes its records (see replica-state.ts).
+   */
+  async reconfigure(next: TargetConfig): Promise<void> {
+    if (!this.canReconfigure(next)) throw new Error(`stream ${this.id}: only its volumes change in place`);
+    const changed = await this.replica.setVolumes(next.volumes, this.journal.durableSeq);
+    this.#config = next;
+    this.#log.info({ stream: this.id, ...changed }, 'volumes changed');
+  }
+
+  /** What the receiver needs to accept a sender of this stream; it reads the volumes live. */
+  receiverEntry(): ReceiverStream {
     return {
       token: this.config.token,
-      volumes: new Map(this.config.volumes.map((v) => [v.name, v.kind])),
       journal: this.journal,
-      manifest: (volume) => {
-        if (!this.config.volumes.some((v) => v.name === volume)) throw new StreamError('NotFound', `stream ${this.id} has no volume ${volume}`);
+      volume: (name) => {
+        const v = this.replica.volume(name);
+        if (v !== undefined) return { kind: v.kind, take: v.attached ? 'apply' : 'reset' };
+        const retired = this.replica.retiredKind(name);
+        return retired === undefined ? undefined : { kind: retired, take: 'ignore' };
+      },
+      manifest: async (volume) => {
+        // A link of a stream being restarted must not write into the replica the new one opened.
+        if (this.#closed) throw new StreamError('Conflict', `stream ${this.id} is restarting; retry`);
+        const v = this.replica.volume(volume);
+        if (v === undefined) throw new StreamError('NotFound', `stream ${this.id} has no volume ${volume} on the recovery side (yet)`);
+        // The source asks for a volume's manifest just before it syncs it: records from then on are its.
+        if (!v.attached && await this.replica.attachVolume(volume, this.journal.durableSeq)) {
+          this.#log.info({ stream: this.id, volume, since: this.journal.durableSeq }, 'the source begins to sync a volume added here');
+        }
         return headManifest(this.replica, this.journal, volume);
       },
     };
@@ -104,9 +154,21 @@ export class TargetStream {
     }
   }
 
-  /** Checkpoints that can still be recovered: the replica's own and every later one. */
+  /**
+   * Checkpoints that can still be recovered: the replica's own and every later one. The replica's
+   * own leaves the journal's list once retention dropped the records through it (its tags added
+   * later go with it); the replica keeps what it needs of it.
+   */
   checkpoints(): readonly CheckpointInfo[] {
-    return this.journal.checkpoints().filter((c) => c.seq >= this.replica.appliedSeq);
+    const later = this.journal.checkpoints().filter((c) => c.seq >= this.replica.appliedSeq);
+    const own = this.replica.checkpoint;
+    if (own === undefined || own.seq !== this.replica.appliedSeq || later[0]?.seq === own.seq) return later;
+    return [{ seq: own.seq, time: own.time, tag: own.tag, tags: [], volumes: own.volumes }, ...later];
+  }
+
+  /** The volumes a checkpoint can give back now (not those removed since, nor an older life's). */
+  volumesOf(checkpoint: CheckpointInfo): string[] {
+    return checkpoint.volumes.map((v) => v.volume).filter((v) => this.replica.coverageProblem(checkpoint, v) === undefined);
   }
 
   resolveCheckpoint(which: number | 'latest'): CheckpointInfo {
@@ -120,26 +182,33 @@ export class TargetStream {
 
   async tag(seq: number, tag: string): Promise<CheckpointInfo> {
     const cp = this.resolveCheckpoint(seq);
+    if (this.journal.checkpoint(cp.seq) === undefined) throw new StreamError('Conflict', `checkpoint ${cp.seq} is the replica's own and left the journal: it takes no more tags`);
     await this.journal.addTag(cp.seq, tag);
     return this.resolveCheckpoint(cp.seq);
   }
 
   async materialise(which: number | 'latest', targets: ReadonlyMap<string, string>): Promise<{ checkpoint: CheckpointInfo }> {
     const checkpoint = this.resolveCheckpoint(which);
-    this.#checkTargets(targets);
+    this.#checkTargets(checkpoint, targets);
     await materialise({ replica: this.replica, journal: this.journal, checkpointSeq: checkpoint.seq, targets: new Map(targets) });
     return { checkpoint };
   }
 
   async verify(which: number | 'latest', targets: ReadonlyMap<string, string>): Promise<VerifyResult> {
     const checkpoint = this.resolveCheckpoint(which);
-    this.#checkTargets(targets);
+    this.#checkTargets(checkpoint, targets);
     return verify({ replica: this.replica, journal: this.journal, checkpointSeq: checkpoint.seq, targets: new Map(targets) });
   }
 
-  #checkTargets(targets: ReadonlyMap<string, string>): void {
+  /** Each target volume must be the stream's and held by the checkpoint (not added after it). */
+  #checkTargets(checkpoint: CheckpointInfo, targets: ReadonlyMap<string, string>): void {
     for (const volume of targets.keys()) {
-      if (!this.config.volumes.some((v) => v.name === volume)) throw new StreamError('Invalid', `targets: stream ${this.id} has no volume ${volume}`);
+      if (!this.config.volumes.some((v) => v.name === volume)) {
+        const removed = this.replica.retiredKind(volume) !== undefined ? ' (it was removed, and its data with it)' : '';
+        throw new StreamError('Invalid', `targets.${volume}: stream ${this.id} has no volume ${volume}${removed}`);
+      }
+      const problem = this.replica.coverageProblem(checkpoint, volume);
+      if (problem !== undefined) throw new StreamError('Invalid', `targets.${volume}: ${problem}`);
     }
   }
 
@@ -161,10 +230,17 @@ export class TargetStream {
       journalWarning: this.#lastPlan.warning,
       journalOverHardLimit: this.#lastPlan.overHardLimit,
       ...(this.#lastRetentionError !== undefined && { lastRetentionError: this.#lastRetentionError }),
+      volumes: this.#volumeFigures(),
     };
   }
 
+  #volumeFigures(): TargetStatus['volumes'] {
+    const bytes = this.replica.volumeBytes();
+    return this.config.volumes.map((v) => ({ name: v.name, bytes: bytes.get(v.name) ?? 0, attached: this.replica.volume(v.name)?.attached ?? false }));
+  }
+
   async close(): Promise<void> {
+    this.#closed = true;
     clearInterval(this.#timer);
     await this.#retention;
     await this.journal.close();

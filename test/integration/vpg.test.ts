@@ -6,6 +6,8 @@
 // bad VPGs say why and break nothing; volumes join and leave; deletion removes or keeps the data.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -29,6 +31,26 @@ const config = OperatorConfig.parse({ namespace: NS, image: 'ghcr.io/zcsp/zcsp:d
 const logger = pino({ level: process.env['ZCSP_TEST_LOG_LEVEL'] ?? 'silent' });
 const examples = join(REPO_ROOT, 'examples');
 
+/** A claim and a pod that mounts it at /data (with WaitForFirstConsumer, the pod's node binds the volume). */
+const claimWithPod = (o: { namespace: string; claim: string; pod: string; nodeSelector: string; args: string }): string => `
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: { name: ${o.claim}, namespace: ${o.namespace} }
+spec: { accessModes: [ReadWriteOnce], resources: { requests: { storage: 1Gi } } }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: ${o.pod}, namespace: ${o.namespace} }
+spec:
+  nodeSelector: { ${o.nodeSelector} }
+  containers:
+    - name: app
+      image: ghcr.io/zcsp/zcsp:0.1.0
+      args: [${o.args}]
+      volumeMounts: [{ name: data, mountPath: /data }]
+  volumes: [{ name: data, persistentVolumeClaim: { claimName: ${o.claim} } }]
+`;
+
 /** A second tenant (its Zorg makes its ZCC) and its application and VPG. */
 const globexManifests = `
 apiVersion: zcsp.io/v1alpha1
@@ -40,23 +62,7 @@ spec:
   allowedServiceProfiles: [gold]
   defaultServiceProfile: gold
 `;
-const globexApp = `
-apiVersion: v1
-kind: PersistentVolumeClaim
-metadata: { name: db-data, namespace: globex-prod }
-spec: { accessModes: [ReadWriteOnce], resources: { requests: { storage: 1Gi } } }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: db, namespace: globex-prod }
-spec:
-  nodeSelector: { zcsp.io/site: prod }
-  containers:
-    - name: db
-      image: ghcr.io/zcsp/zcsp:0.1.0
-      args: [diag, --port, "8080", --stamp, /data/stamp.json, --stamp-every, "2"]
-      volumeMounts: [{ name: data, mountPath: /data }]
-  volumes: [{ name: data, persistentVolumeClaim: { claimName: db-data } }]
+const globexApp = `${claimWithPod({ namespace: 'globex-prod', claim: 'db-data', pod: 'db', nodeSelector: 'zcsp.io/site: prod', args: 'diag, --port, "8080", --stamp, /data/stamp.json, --stamp-every, "2"' })}
 ---
 apiVersion: zcsp.io/v1alpha1
 kind: VPG
@@ -67,6 +73,10 @@ spec:
   volumes: { claimNames: [db-data] }
   recovery: { namespace: globex-dr, testNamespace: globex-test }
 `;
+/** A second volume of acme's, bound on `node` by the pod that uses it. */
+const extraVolume = (node: string): string =>
+  claimWithPod({ namespace: 'acme-prod', claim: 'app-extra', pod: 'extra-writer', nodeSelector: `kubernetes.io/hostname: ${node}`, args: 'diag, --port, "8082"' });
+
 /** VPGs the operator cannot protect as they are, each for another reason. */
 const badManifests = `
 apiVersion: zcsp.io/v1alpha1
@@ -79,22 +89,7 @@ kind: Site
 metadata: { name: empty }
 spec: { nodeSelector: { zcsp.io/site: nowhere }, vra: { storage: { size: 1Gi } } }
 ---
-apiVersion: v1
-kind: PersistentVolumeClaim
-metadata: { name: bronze-data, namespace: acme-prod }
-spec: { accessModes: [ReadWriteOnce], resources: { requests: { storage: 1Gi } } }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: bronze-app, namespace: acme-prod }
-spec:
-  nodeSelector: { zcsp.io/site: prod }
-  containers:
-    - name: app
-      image: ghcr.io/zcsp/zcsp:0.1.0
-      args: [diag, --port, "8081", --stamp, /data/stamp.json]
-      volumeMounts: [{ name: data, mountPath: /data }]
-  volumes: [{ name: data, persistentVolumeClaim: { claimName: bronze-data } }]
+${claimWithPod({ namespace: 'acme-prod', claim: 'bronze-data', pod: 'bronze-app', nodeSelector: 'zcsp.io/site: prod', args: 'diag, --port, "8081", --stamp, /data/stamp.json' })}
 ---
 apiVersion: zcsp.io/v1alpha1
 kind: VPG
@@ -403,6 +398,61 @@ describe('VPG controller', { timeout: 900_000 }, () => {
     // Fixing the spec protects it.
     await cluster.kubectl(['patch', 'vpg', 'bronze', '-n', 'acme-prod', '--type', 'merge', '-p', '{"spec":{"serviceProfile":"gold"}}']);
     await conditionBecomes('bronze', 'MeetingSLA', 'True');
+  });
+
+  it('adds a volume with an initial sync of that volume alone, keeping the journal; removing one drops only its data', async () => {
+    const src = await volumeDir('app-data');
+    // Incompressible data on the protected volume: a full resend of it would show in the bytes shipped.
+    await writeFile(join(src, 'big.bin'), randomBytes(8 * 1024 * 1024));
+    await checkpointAfter('web', Date.now());
+    const { placement } = (await vpg('web')).status ?? {};
+    const id = placement?.streamId ?? '';
+    const sourceVra = await endpoint('prod', placement?.protectedNode ?? '');
+    const targetVra = await endpoint('dr', placement?.recoveryNode ?? '');
+    type Cp = { seq: number; time: string };
+    const checkpoints = async (): Promise<Cp[]> => (await vras.get<{ checkpoints: Cp[] }>(targetVra, `/v1/streams/${id}/checkpoints`)).checkpoints;
+    const shipped = async (): Promise<number> => (await vras.get<{ status: { wireBytes: number } }>(sourceVra, `/v1/streams/${id}`)).status.wireBytes;
+    const oldest = (await checkpoints())[0];
+    assert.ok(oldest !== undefined);
+    const wireBefore = await shipped();
+
+    // A second claim on the same node (its pod pins it there), then the VPG names it too.
+    await cluster.kubectl(['apply', '-f', '-'], { input: extraVolume(placement?.protectedNode ?? '') });
+    await until('app-extra bound', async () => (await admin.get<PersistentVolumeClaim>(PERSISTENT_VOLUME_CLAIMS, 'app-extra', 'acme-prod')).status?.phase === 'Bound', 120_000);
+    const extra = await volumeDir('app-extra');
+    await writeFile(join(extra, 'extra.bin'), randomBytes(1024 * 1024));
+    const t0 = Date.now();
+    await cluster.kubectl(['patch', 'vpg', 'web', '-n', 'acme-prod', '--type', 'merge', '-p', '{"spec":{"volumes":{"claimNames":["app-data","app-extra"]}}}']);
+    await until('both volumes Protected', async () => {
+      const v = (await vpg('web')).status?.volumes ?? [];
+      return v.length === 2 && v.every((x) => x.state === 'Protected');
+    }, 180_000);
+    await conditionBecomes('web', 'MeetingSLA', 'True');
+    figures['addVolumeMs'] = Date.now() - t0;
+    // The counter restarts with the stream if the VRA restarted it: then all of it counts.
+    const wireAfter = await shipped();
+    const sent = wireAfter >= wireBefore ? wireAfter - wireBefore : wireAfter;
+    figures['addVolumeShippedBytes'] = sent;
+    assert.ok(sent < 6 * 1024 * 1024, `the new volume alone was sent in full (${sent} bytes shipped; app-data holds 8 MiB more)`);
+    assert.ok((await checkpoints()).some((c) => c.seq === oldest.seq), 'the checkpoints from before are still in the journal');
+    const after = await checkpointAfter('web', Date.now());
+    const copies = await materialise('web', after.seq, ['app-data', 'app-extra']);
+    assert.deepEqual(diffSnapshots(snapshotTree(extra), snapshotTree(copies.get('app-extra') ?? '')), [], 'the new volume recovers as the source');
+    assert.deepEqual(diffSnapshots(snapshotTree(join(src, 'docs')), snapshotTree(join(copies.get('app-data') ?? '', 'docs'))), []);
+
+    // Removed again: its data goes from the recovery VRA; the other volume carries on.
+    await cluster.kubectl(['patch', 'vpg', 'web', '-n', 'acme-prod', '--type', 'merge', '-p', '{"spec":{"volumes":{"claimNames":["app-data"]}}}']);
+    await until('one volume left', async () => ((await vpg('web')).status?.volumes ?? []).map((v) => v.claimName).join() === 'app-data', 60_000);
+    await until('the target forgot app-extra', async () => {
+      const t = await vras.get<{ config: { volumes: { name: string }[] } }>(targetVra, `/v1/streams/${id}`);
+      return t.config.volumes.map((v) => v.name).join() === 'app-data';
+    }, 60_000);
+    const replicaLeft = execFileSync('find', [join(await vraDataDir('dr', placement?.recoveryNode ?? ''), 'streams', id), '-path', '*app-extra*'], { encoding: 'utf8' }).trim();
+    assert.equal(replicaLeft, '', 'no replica data of the removed volume is left');
+    await conditionBecomes('web', 'MeetingSLA', 'True');
+    const last = await checkpointAfter('web', Date.now());
+    const copy = (await materialise('web', last.seq, ['app-data'])).get('app-data') ?? '';
+    assert.deepEqual(diffSnapshots(snapshotTree(join(src, 'docs')), snapshotTree(join(copy, 'docs'))), []);
   });
 
   it('deleting a VPG stops both ends; Retain keeps the journal and replica, Delete removes them', async () => {

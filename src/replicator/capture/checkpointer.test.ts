@@ -57,6 +57,47 @@ describe('Checkpointer', () => {
     close(captures);
   });
 
+  it('changes its volumes between passes: a running pass keeps the list it started with', async () => {
+    const { sink, captures } = await setup();
+    const [files, disk] = captures;
+    // Runs `during` at the first record a pass pushes: the pass is running then.
+    let during: (() => void) | undefined;
+    const hooked = { push: (r: Record) => {
+      const f = during;
+      during = undefined;
+      f?.();
+      return sink.push(r);
+    } };
+    const cp = new Checkpointer({ captures: [files], sink: hooked });
+    try {
+      assert.deepEqual((await cp.runOnce()).volumes, ['files']);
+      // A volume added while a pass runs is in the next one, not in it.
+      during = () => {
+        cp.setCaptures([files, disk]);
+      };
+      assert.deepEqual((await cp.runOnce()).volumes, ['files']);
+      assert.deepEqual(cp.volumes(), ['files', 'disk']);
+      const both = await cp.runOnce();
+      assert.deepEqual(both.volumes, ['files', 'disk']);
+      assert.deepEqual(sink.checkpoints().at(-1)?.volumes.map((v) => v.volume), ['files', 'disk']);
+      assert.deepEqual(cp.progress().volumes.map((v) => [v.volume, v.bytesDone === v.bytesTotal]), [['files', true], ['disk', true]]);
+      // Removed while a pass runs: once settled() resolves, no pass goes over it any more.
+      let settled: Promise<void> | undefined;
+      during = () => {
+        cp.setCaptures([disk]);
+        settled = cp.settled();
+      };
+      assert.deepEqual((await cp.runOnce()).volumes, ['files', 'disk']);
+      await settled;
+      assert.deepEqual((await cp.runOnce()).volumes, ['disk']);
+      assert.throws(() => {
+        cp.setCaptures([disk, disk]);
+      }, /volume disk is captured twice/);
+    } finally {
+      close(captures);
+    }
+  });
+
   it('pushes no checkpoint for a pass cut short; the next pass completes it', async () => {
     const { sink, captures, image, mirror } = await setup();
     const cp = new Checkpointer({ captures, sink });

@@ -1,7 +1,8 @@
 // Passes over all volumes of a VPG, one after the other, and closes each complete pass with one
 // checkpoint. Its time is when the pass started (before the pre hook): everything written before
 // it is in the checkpoint, so the RPO derived from it is never understated. A pass cut short
-// pushes no checkpoint: the last one stays the newest consistent point.
+// pushes no checkpoint: the last one stays the newest consistent point. The volumes can change
+// between passes (setCaptures): a pass keeps the list it started with.
 import { runHook, type HookSpec } from './hooks.ts';
 import type { Log, RecordSink, VolumeCapture } from './volume-capture.ts';
 
@@ -26,6 +27,8 @@ export interface RunResult {
   checkpointSeq?: number;
   /** The checkpoint's time. */
   startedAt: number;
+  /** The volumes the pass went over (those the checkpoint holds, when it completed). */
+  volumes: string[];
 }
 
 export interface PassSummary {
@@ -50,6 +53,8 @@ export interface CheckpointProgress {
   lastPass?: PassSummary;
   hookFailures: number;
   lastHookError?: string;
+  /** The same per volume, for the running pass (or the last one). */
+  volumes: { volume: string; bytesDone: number; bytesTotal: number }[];
 }
 
 export type CheckpointerErrorCode = 'BAD_TAG' | 'STOPPED';
@@ -70,7 +75,7 @@ interface TagWaiter {
 }
 
 export class Checkpointer {
-  private readonly captures: readonly VolumeCapture[];
+  private captures: readonly VolumeCapture[];
   private readonly sink: RecordSink;
   private readonly intervalMs: number;
   private readonly hooks: { pre?: HookSpec | undefined; post?: HookSpec | undefined };
@@ -82,22 +87,16 @@ export class Checkpointer {
   private stopping = false;
   private wake: (() => void) | undefined;
   private checkpoints = 0;
-  private running: { startedAt: number; bytesDone: number; bytesTotal: number } | undefined;
+  private running: PassProgress | undefined;
   private last: PassSummary | undefined;
-  private lastTotal = 0;
-  private lastDone = 0;
+  private lastProgress: PassProgress | undefined;
   private hookFailures = 0;
   private lastHookError: string | undefined;
 
   constructor(o: CheckpointerOptions) {
     const interval = o.intervalMs ?? 5000;
     if (!Number.isFinite(interval) || interval < 0) throw new RangeError(`intervalMs ${interval} is not a duration`);
-    const names = new Set<string>();
-    for (const c of o.captures) {
-      if (names.has(c.volume)) throw new RangeError(`volume ${c.volume} is captured twice`);
-      names.add(c.volume);
-    }
-    this.captures = [...o.captures];
+    this.captures = distinct(o.captures);
     this.sink = o.sink;
     this.intervalMs = interval;
     this.hooks = o.hooks ?? {};
@@ -109,6 +108,20 @@ export class Checkpointer {
   runOnce(tag?: string): Promise<RunResult> {
     if (tag !== undefined) checkTag(tag);
     return this.exclusive(() => this.pass(tag));
+  }
+
+  /** The volumes the next pass goes over (a running pass keeps its own). */
+  setCaptures(captures: readonly VolumeCapture[]): void {
+    this.captures = distinct(captures);
+  }
+
+  volumes(): string[] {
+    return this.captures.map((c) => c.volume);
+  }
+
+  /** Resolves once every pass started or queued before the call has ended. */
+  settled(): Promise<void> {
+    return this.chain.then(() => undefined);
   }
 
   /** Passes every intervalMs (measured from the end of one to the start of the next). */
@@ -154,11 +167,13 @@ export class Checkpointer {
 
   progress(): CheckpointProgress {
     const r = this.running;
+    const p = r ?? this.lastProgress;
     const out: CheckpointProgress = {
       initial: this.checkpoints === 0,
-      bytesDone: r?.bytesDone ?? this.lastDone,
-      bytesTotal: r?.bytesTotal ?? this.lastTotal,
+      bytesDone: p?.bytesDone ?? 0,
+      bytesTotal: p?.bytesTotal ?? 0,
       hookFailures: this.hookFailures,
+      volumes: [...(p?.volumes ?? [])].map(([volume, v]) => ({ volume, ...v })),
     };
     if (r !== undefined) {
       const seconds = (this.now() - r.startedAt) / 1000;
@@ -214,16 +229,20 @@ export class Checkpointer {
 
   private async pass(tagArg: string | undefined): Promise<RunResult> {
     const tag = tagArg ?? this.waiters[0]?.tag ?? '';
+    const captures = this.captures;
+    const names = captures.map((c) => c.volume);
     const startedAt = this.now();
-    let bytesTotal = 0;
-    for (const c of this.captures) {
+    const running: PassProgress = { startedAt, bytesDone: 0, bytesTotal: 0, volumes: new Map() };
+    for (const c of captures) {
+      let size = 0;
       try {
-        bytesTotal += await c.sizeBytes();
+        size = await c.sizeBytes();
       } catch (err: unknown) {
         this.log?.warn({ err, volume: c.volume }, 'volume size unknown');
       }
+      running.bytesTotal += size;
+      running.volumes.set(c.volume, { bytesDone: 0, bytesTotal: size });
     }
-    const running = { startedAt, bytesDone: 0, bytesTotal };
     this.running = running;
     const totals = { bytesRead: 0, bytesChanged: 0, ops: 0 };
     let complete = true;
@@ -231,10 +250,12 @@ export class Checkpointer {
     try {
       await this.hook('pre');
       try {
-        for (const c of this.captures) {
+        for (const c of captures) {
           const base = running.bytesDone;
+          const mine = running.volumes.get(c.volume);
           const r = await c.pass(this.sink, (n) => {
             running.bytesDone = base + n;
+            if (mine !== undefined) mine.bytesDone = n;
           });
           totals.bytesRead += r.bytesRead;
           totals.bytesChanged += r.bytesChanged;
@@ -248,7 +269,7 @@ export class Checkpointer {
         await this.hook('post');
       }
       if (complete) {
-        const volumes = this.captures.map((c) => ({ volume: c.volume, digest: c.digest() }));
+        const volumes = captures.map((c) => ({ volume: c.volume, digest: c.digest() }));
         const seq = await this.sink.push({ kind: 'checkpoint', checkpoint: { time: startedAt, tag, volumes } });
         if (seq === false) complete = false;
         else checkpointSeq = seq;
@@ -258,8 +279,7 @@ export class Checkpointer {
       throw err;
     } finally {
       this.running = undefined;
-      this.lastTotal = bytesTotal;
-      this.lastDone = running.bytesDone;
+      this.lastProgress = running;
       this.last = {
         startedAt,
         durationMs: this.now() - startedAt,
@@ -269,15 +289,31 @@ export class Checkpointer {
         ...(checkpointSeq !== undefined && { checkpointSeq }),
       };
     }
-    if (checkpointSeq === undefined) return { complete: false, startedAt };
+    if (checkpointSeq === undefined) return { complete: false, startedAt, volumes: names };
     this.checkpoints++;
     if (tag !== '') {
       const matched = this.waiters.filter((w) => w.tag === tag);
       this.waiters = this.waiters.filter((w) => w.tag !== tag);
       for (const w of matched) w.resolve(checkpointSeq);
     }
-    return { complete: true, checkpointSeq, startedAt };
+    return { complete: true, checkpointSeq, startedAt, volumes: names };
   }
+}
+
+interface PassProgress {
+  startedAt: number;
+  bytesDone: number;
+  bytesTotal: number;
+  volumes: Map<string, { bytesDone: number; bytesTotal: number }>;
+}
+
+function distinct(captures: readonly VolumeCapture[]): VolumeCapture[] {
+  const names = new Set<string>();
+  for (const c of captures) {
+    if (names.has(c.volume)) throw new RangeError(`volume ${c.volume} is captured twice`);
+    names.add(c.volume);
+  }
+  return [...captures];
 }
 
 function checkTag(tag: string): void {

@@ -86,7 +86,7 @@ describe('materialise', () => {
     assert.deepEqual(await readdir(outside), []);
     // A record that would create through the symlink is refused, and nothing lands outside.
     w.journal.append({ kind: 'op', volume: 'data', op: { op: 'create', path: 'd/evil', id: 7, mode: 0o644 } });
-    const c3 = w.journal.append({ kind: 'checkpoint', checkpoint: { time: 1, tag: '', volumes: [] } });
+    const c3 = w.journal.append({ kind: 'checkpoint', checkpoint: { time: 1, tag: '', volumes: [{ volume: 'data', digest: new Uint8Array(32) }] } });
     await assert.rejects(
       materialise({ replica, journal: w.journal, checkpointSeq: c3, targets: new Map([['data', fresh()]]) }),
       (err: unknown) => err instanceof ReplicaError && err.code === 'BAD_OP' && /seq \d+ volume data create path "d\/evil": parent "d" of "d\/evil" is a symlink, not a folder/.test(err.message),

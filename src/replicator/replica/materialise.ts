@@ -14,7 +14,7 @@ import { FdCache } from './fd-cache.ts';
 import { opWhere, replay, type JournalReader, type ReplayItem } from './journal-reader.ts';
 import { Prefetch } from './prefetch.ts';
 import { Namespace, NamespaceProblem, type NsEntry } from './namespace.ts';
-import type { AppliedCheckpoint, ReplicaState } from './replica-state.ts';
+import { recordFate, type AppliedCheckpoint, type ReplicaState } from './replica-state.ts';
 import { writeAll, type Replica } from './replica.ts';
 
 export interface MaterialiseProgress {
@@ -51,7 +51,7 @@ export async function materialise(options: MaterialiseOptions): Promise<Material
   const { replica, journal, checkpointSeq, targets } = options;
   return replica.lock.run(async () => {
     await replica.finishInterruptedApply(journal);
-    recoverableCheckpoint(replica, journal, checkpointSeq);
+    checkCoverage(replica, recoverableCheckpoint(replica, journal, checkpointSeq), targets.keys());
     const finals = await materialiseLocked(replica, journal, checkpointSeq, targets, options.onProgress, options.prefetchBytes);
     return { checkpointSeq, volumes: finals.summary };
   });
@@ -70,6 +70,14 @@ export function recoverableCheckpoint(replica: Replica, journal: JournalReader, 
   const cp = journal.checkpoints().find((c) => c.seq === seq);
   if (cp === undefined) throw new ReplicaError('CHECKPOINT', `seq ${seq} is not a checkpoint of the journal`);
   return { seq: cp.seq, time: cp.time, tag: cp.tag, volumes: cp.volumes };
+}
+
+/** Refuses a target volume the checkpoint does not hold (added after it, removed, still syncing). */
+export function checkCoverage(replica: Replica, cp: AppliedCheckpoint, volumes: Iterable<string>): void {
+  for (const volume of volumes) {
+    const problem = replica.coverageProblem(cp, volume);
+    if (problem !== undefined) throw new ReplicaError('VOLUME', `targets.${volume}: ${problem}`);
+  }
 }
 
 export interface Materialised {
@@ -96,7 +104,10 @@ export async function materialiseLocked(
   }
   const namespaces = new Map<string, Namespace>();
   const summary: MaterialiseResult['volumes'] = [];
-  const from = state.appliedSeq + 1;
+  // Records up to a volume's `since` are skipped anyway: a volume added late (a head manifest for
+  // its first sync) needs no walk through the journal before it.
+  const since = Math.min(...[...targets.keys()].map((v) => state.volumes.get(v)?.since ?? 0));
+  const from = Math.max(state.appliedSeq, since) + 1;
   const records = new Prefetch(replay(journal, from, throughSeq), prefetchBytes);
   // Decoding (zstd) runs on this thread while the copies run in the thread pool.
   const ahead = records.fill();
@@ -228,10 +239,11 @@ async function replayInto(
       onProgress({ phase: 'replay', doneBytes: Math.min(done, total), totalBytes: total });
     }
     if (item.kind !== 'op') continue;
+    const fate = recordFate(state, item.volume, item.seq);
+    if (fate === undefined) throw new ReplicaError('BAD_OP', `${opWhere(item.seq, item.volume, item.op)}: the replica has no volume ${item.volume}`);
     const v = state.volumes.get(item.volume);
-    if (v === undefined) throw new ReplicaError('BAD_OP', `${opWhere(item.seq, item.volume, item.op)}: the replica has no volume ${item.volume}`);
     const target = targets.get(item.volume);
-    if (target === undefined) continue;
+    if (fate === 'skip' || v === undefined || target === undefined) continue;
     try {
       if (v.kind === 'block') await replayBlock(fds, item.volume, target, item.op);
       else await replayFs(fds, item.volume, target, namespaces.get(item.volume) ?? new Namespace(), item.op);

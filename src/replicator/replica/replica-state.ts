@@ -1,6 +1,8 @@
 // The replica's committed state: appliedSeq, the checkpoint it is at, its volumes and each
 // filesystem volume's namespace, in one JSON file replaced atomically (temp, fsync, rename, fsync
-// of the folder) so a crash leaves either the old state or the new one.
+// of the folder) so a crash leaves either the old state or the new one. Volumes come and go while
+// the stream runs: which records belong to which volume's current life is decided here
+// (recordFate), and which checkpoints hold a volume (coverageProblem).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { syncDir, writeFileDurably } from '../durable.ts';
@@ -23,6 +25,18 @@ export interface VolumeState {
   ns?: Namespace;
   /** Block volumes only: the last digest op on the image. */
   digest?: { size: number; digest: Uint8Array };
+  /**
+   * Records of this volume up to this seq are not this volume's: they were journaled before it
+   * was added or attached (a removed volume of the same name, or records sent before the source
+   * synced it). 0 for a volume there from the start.
+   */
+  since: number;
+  /**
+   * False from when the volume is added to a stream that already has records until the source
+   * asks for its manifest (it then syncs it from what the replica has): until then the source's
+   * records for it are refused (they could only come from an older life of the name).
+   */
+  attached: boolean;
 }
 
 export interface ReplicaState {
@@ -34,6 +48,36 @@ export interface ReplicaState {
   pending: number | undefined;
   checkpoint: AppliedCheckpoint | undefined;
   volumes: Map<string, VolumeState>;
+  /**
+   * Volumes removed from the stream, by kind: the journal may still hold their records (and the
+   * source may still send some until it is reconfigured too); they are skipped, never applied.
+   */
+  retired: Map<string, VolumeKind>;
+}
+
+/**
+ * What apply, materialise and verify do with a record of `volume` at `seq`: apply it, skip it
+ * (a removed volume's, or from before the volume's current life), or undefined: no volume of that
+ * name was ever here (a bad record).
+ */
+export function recordFate(state: ReplicaState, volume: string, seq: number): 'apply' | 'skip' | undefined {
+  const v = state.volumes.get(volume);
+  if (v !== undefined) return v.attached && seq > v.since ? 'apply' : 'skip';
+  return state.retired.has(volume) ? 'skip' : undefined;
+}
+
+/**
+ * Why checkpoint `cp` cannot give `volume` back, or undefined when it can: the volume must be in
+ * the replica now, attached before the checkpoint, and listed in it (the source lists only the
+ * volumes its pass completed).
+ */
+export function coverageProblem(state: ReplicaState, cp: { seq: number; volumes: readonly { volume: string }[] }, volume: string): string | undefined {
+  const v = state.volumes.get(volume);
+  if (v === undefined) return state.retired.has(volume) ? `volume ${volume} was removed from the stream (its data is gone)` : `the replica has no volume ${volume}`;
+  if (!v.attached) return `volume ${volume} was added to the stream and the source has not synced it yet`;
+  if (cp.seq <= v.since) return `checkpoint ${cp.seq} was taken before volume ${volume} joined the stream (at seq ${v.since})`;
+  if (!cp.volumes.some((x) => x.volume === volume)) return `checkpoint ${cp.seq} does not hold volume ${volume}: its first sync had not finished then`;
+  return undefined;
 }
 
 interface StateJson {
@@ -41,7 +85,8 @@ interface StateJson {
   appliedSeq: number;
   pending?: number;
   checkpoint: { seq: number; time: number; tag: string; volumes: { volume: string; digest: string }[] } | null;
-  volumes: { name: string; kind: string; namespace?: NamespaceJson; digest?: [number, string] }[];
+  volumes: { name: string; kind: string; namespace?: NamespaceJson; digest?: [number, string]; since?: number; attached?: false }[];
+  retired?: [string, string][];
 }
 
 export const STATE_FILE = 'replica.json';
@@ -49,12 +94,12 @@ export const STATE_FILE = 'replica.json';
 export function cloneState(state: ReplicaState): ReplicaState {
   const volumes = new Map<string, VolumeState>();
   for (const [name, v] of state.volumes) {
-    const copy: VolumeState = { kind: v.kind };
+    const copy: VolumeState = { kind: v.kind, since: v.since, attached: v.attached };
     if (v.ns !== undefined) copy.ns = v.ns.clone();
     if (v.digest !== undefined) copy.digest = v.digest;
     volumes.set(name, copy);
   }
-  return { appliedSeq: state.appliedSeq, pending: state.pending, checkpoint: state.checkpoint, volumes };
+  return { appliedSeq: state.appliedSeq, pending: state.pending, checkpoint: state.checkpoint, volumes, retired: new Map(state.retired) };
 }
 
 function toJson(state: ReplicaState): StateJson {
@@ -68,8 +113,11 @@ function toJson(state: ReplicaState): StateJson {
       const out: StateJson['volumes'][number] = { name, kind: v.kind };
       if (v.ns !== undefined) out.namespace = v.ns.toJSON();
       if (v.digest !== undefined) out.digest = [v.digest.size, Buffer.from(v.digest.digest).toString('hex')];
+      if (v.since !== 0) out.since = v.since;
+      if (!v.attached) out.attached = false;
       return out;
     }),
+    ...(state.retired.size > 0 && { retired: [...state.retired] }),
   };
 }
 
@@ -102,15 +150,19 @@ export async function readState(dir: string): Promise<ReplicaState | undefined> 
   const volumes = new Map<string, VolumeState>();
   for (const v of json.volumes) {
     if (volumeNameProblem(v.name) !== undefined) throw bad(`volume name ${JSON.stringify(v.name)} ${volumeNameProblem(v.name) ?? ''}`);
+    // Written before volumes could be added to a running stream: there from the start.
+    const since = v.since ?? 0;
+    if (!Number.isSafeInteger(since) || since < 0) throw bad(`volume ${v.name}: since ${String(since)} is not a seq`);
+    const life = { since, attached: v.attached !== false };
     if (v.kind === 'fs') {
       if (v.namespace === undefined) throw bad(`volume ${v.name} has no namespace`);
       try {
-        volumes.set(v.name, { kind: 'fs', ns: Namespace.fromJSON(v.namespace) });
+        volumes.set(v.name, { kind: 'fs', ns: Namespace.fromJSON(v.namespace), ...life });
       } catch (err: unknown) {
         throw bad(`volume ${v.name}: ${(err as Error).message}`);
       }
     } else if (v.kind === 'block') {
-      const state: VolumeState = { kind: 'block' };
+      const state: VolumeState = { kind: 'block', ...life };
       if (v.digest !== undefined) state.digest = { size: v.digest[0], digest: Buffer.from(v.digest[1], 'hex') };
       volumes.set(v.name, state);
     } else throw bad(`volume ${v.name} has kind ${JSON.stringify(v.kind)}, not fs or block`);
@@ -119,5 +171,10 @@ export async function readState(dir: string): Promise<ReplicaState | undefined> 
   const checkpoint: AppliedCheckpoint | undefined =
     cp === null ? undefined : { seq: cp.seq, time: cp.time, tag: cp.tag, volumes: cp.volumes.map((v) => ({ volume: v.volume, digest: Buffer.from(v.digest, 'hex') })) };
   if (json.pending !== undefined && (!Number.isSafeInteger(json.pending) || json.pending <= json.appliedSeq)) throw bad(`pending ${String(json.pending)} is not a seq after appliedSeq ${json.appliedSeq}`);
-  return { appliedSeq: json.appliedSeq, pending: json.pending, checkpoint, volumes };
+  const retired = new Map<string, VolumeKind>();
+  for (const [name, kind] of json.retired ?? []) {
+    if (volumeNameProblem(name) !== undefined || (kind !== 'fs' && kind !== 'block') || volumes.has(name)) throw bad(`retired volume ${JSON.stringify(name)} (${kind}) is not a removed volume`);
+    retired.set(name, kind);
+  }
+  return { appliedSeq: json.appliedSeq, pending: json.pending, checkpoint, volumes, retired };
 }

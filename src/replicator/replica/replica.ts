@@ -5,7 +5,7 @@
 // bytes), namespace ops change only an in-memory copy, and everything is fsynced before the new
 // replica.json (with the new appliedSeq) replaces the old. Objects nothing names any more are
 // removed after that commit, and on open.
-import { constants } from 'node:fs';
+import { constants, statSync } from 'node:fs';
 import { mkdir, open, readdir, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FileId, Op, OpName } from '../ops.ts';
@@ -15,7 +15,7 @@ import { FdCache } from './fd-cache.ts';
 import { opWhere, replay, type JournalReader } from './journal-reader.ts';
 import { Mutex } from './mutex.ts';
 import { Namespace, NamespaceProblem } from './namespace.ts';
-import { cloneState, readState, syncDir, writeState, type AppliedCheckpoint, type ReplicaState, type VolumeKind, type VolumeState } from './replica-state.ts';
+import { cloneState, coverageProblem, readState, recordFate, syncDir, writeState, type AppliedCheckpoint, type ReplicaState, type VolumeKind, type VolumeState } from './replica-state.ts';
 
 export type { AppliedCheckpoint, VolumeKind } from './replica-state.ts';
 
@@ -35,6 +35,8 @@ export class Replica {
   /** Taken by apply, materialise, verify and head manifests for as long as they use the files. */
   readonly lock = new Mutex();
   private state: ReplicaState;
+  /** Bytes per volume, for the state they were counted in (status reads them on every call). */
+  private sizes: { of: ReplicaState; bytes: Map<string, number> } | undefined;
 
   private constructor(dir: string, state: ReplicaState) {
     this.dir = dir;
@@ -48,7 +50,7 @@ export class Replica {
   static async open(dir: string, volumes: readonly { name: string; kind: VolumeKind }[]): Promise<Replica> {
     await mkdir(join(dir, 'volumes'), { recursive: true });
     const existing = await readState(dir);
-    const replica = new Replica(dir, existing ?? { appliedSeq: 0, pending: undefined, checkpoint: undefined, volumes: new Map() });
+    const replica = new Replica(dir, existing ?? { appliedSeq: 0, pending: undefined, checkpoint: undefined, volumes: new Map(), retired: new Map() });
     if (existing === undefined) await writeState(dir, replica.state);
     await replica.collectGarbage();
     for (const v of volumes) {
@@ -73,6 +75,41 @@ export class Replica {
     return [...this.state.volumes].map(([name, v]) => ({ name, kind: v.kind }));
   }
 
+  /** A volume's kind and life (see VolumeState), or undefined. */
+  volume(name: string): { kind: VolumeKind; since: number; attached: boolean } | undefined {
+    const v = this.state.volumes.get(name);
+    return v === undefined ? undefined : { kind: v.kind, since: v.since, attached: v.attached };
+  }
+
+  /** Why checkpoint `cp` cannot give `volume` back (added after it, removed, still syncing), or undefined. */
+  coverageProblem(cp: { seq: number; volumes: readonly { volume: string }[] }, volume: string): string | undefined {
+    return coverageProblem(this.state, cp, volume);
+  }
+
+  /** The kind of a volume removed from the stream (its records are skipped), or undefined. */
+  retiredKind(name: string): VolumeKind | undefined {
+    return this.state.retired.get(name);
+  }
+
+  /**
+   * Bytes each volume holds in the replica (as of appliedSeq): the sizes the source's digest ops
+   * gave for an fs volume's files, the image's size for a block volume. Counted once per committed
+   * state (a status reads it on every call; one stat per block volume after each apply).
+   */
+  volumeBytes(): ReadonlyMap<string, number> {
+    if (this.sizes?.of !== this.state) {
+      const bytes = new Map<string, number>();
+      for (const [name, v] of this.state.volumes) {
+        let n = 0;
+        if (v.ns !== undefined) for (const f of v.ns.files.values()) n += f.digest?.size ?? 0;
+        else n = statSync(this.imagePath(name), { throwIfNoEntry: false })?.size ?? 0;
+        bytes.set(name, n);
+      }
+      this.sizes = { of: this.state, bytes };
+    }
+    return this.sizes.bytes;
+  }
+
   /** A copy of the committed state, for readers holding the lock. */
   snapshot(): ReplicaState {
     return cloneState(this.state);
@@ -95,38 +132,98 @@ export class Replica {
     return join(this.dir, 'scratch');
   }
 
-  async addVolume(name: string, kind: VolumeKind): Promise<void> {
+  /**
+   * Adds an empty volume. `since`: records of this name up to it are not the new volume's (default
+   * 0); `attached: false` refuses the source's records for it until attachVolume (default true).
+   */
+  async addVolume(name: string, kind: VolumeKind, life: { since?: number; attached?: boolean } = {}): Promise<void> {
     const problem = volumeNameProblem(name);
     if (problem !== undefined) throw new ReplicaError('VOLUME', `volume name ${JSON.stringify(name)} ${problem}`);
     await this.lock.run(async () => {
-      if (this.state.volumes.has(name)) throw new ReplicaError('VOLUME', `volume ${name} is already in the replica`);
-      const vdir = this.volumeDir(name);
-      await rm(vdir, { recursive: true, force: true });
-      if (kind === 'fs') await mkdir(join(vdir, 'objects'), { recursive: true });
-      else {
-        await mkdir(vdir, { recursive: true });
-        await (await open(this.imagePath(name), 'w')).close();
-      }
-      await syncDir(vdir);
-      await syncDir(join(this.dir, 'volumes'));
-      const next = cloneState(this.state);
-      const v: VolumeState = { kind };
-      if (kind === 'fs') v.ns = new Namespace();
-      next.volumes.set(name, v);
-      await writeState(this.dir, next);
-      this.state = next;
+      await this.addLocked(name, kind, life.since ?? 0, life.attached ?? true);
     });
   }
 
-  /** Drops one volume and its data; the other volumes are untouched. */
+  private async addLocked(name: string, kind: VolumeKind, since: number, attached: boolean): Promise<void> {
+    if (this.state.volumes.has(name)) throw new ReplicaError('VOLUME', `volume ${name} is already in the replica`);
+    const vdir = this.volumeDir(name);
+    await rm(vdir, { recursive: true, force: true });
+    if (kind === 'fs') await mkdir(join(vdir, 'objects'), { recursive: true });
+    else {
+      await mkdir(vdir, { recursive: true });
+      await (await open(this.imagePath(name), 'w')).close();
+    }
+    await syncDir(vdir);
+    await syncDir(join(this.dir, 'volumes'));
+    const next = cloneState(this.state);
+    const v: VolumeState = { kind, since, attached };
+    if (kind === 'fs') v.ns = new Namespace();
+    next.volumes.set(name, v);
+    next.retired.delete(name);
+    await writeState(this.dir, next);
+    this.state = next;
+  }
+
+  /**
+   * Drops one volume and its data; the other volumes are untouched. Its records still in the
+   * journal (and any the source sends until it stops capturing it) are skipped from now on.
+   */
   async removeVolume(name: string): Promise<void> {
     await this.lock.run(async () => {
-      if (!this.state.volumes.has(name)) throw new ReplicaError('VOLUME', `volume ${name} is not in the replica`);
+      await this.removeLocked(name);
+    });
+  }
+
+  private async removeLocked(name: string): Promise<void> {
+    const v = this.state.volumes.get(name);
+    if (v === undefined) throw new ReplicaError('VOLUME', `volume ${name} is not in the replica`);
+    const next = cloneState(this.state);
+    next.volumes.delete(name);
+    next.retired.set(name, v.kind);
+    await writeState(this.dir, next);
+    this.state = next;
+    await rm(this.volumeDir(name), { recursive: true, force: true });
+  }
+
+  /**
+   * The source is about to sync a volume added while the stream ran (it asked for its manifest):
+   * its records count from after `since` (the journal's durable seq now). False when it already was.
+   */
+  async attachVolume(name: string, since: number): Promise<boolean> {
+    return this.lock.run(async () => {
+      const v = this.state.volumes.get(name);
+      if (v === undefined) throw new ReplicaError('VOLUME', `volume ${name} is not in the replica`);
+      if (v.attached) return false;
       const next = cloneState(this.state);
-      next.volumes.delete(name);
+      next.volumes.set(name, { ...v, attached: true, since: Math.max(since, v.since) });
       await writeState(this.dir, next);
       this.state = next;
-      await rm(this.volumeDir(name), { recursive: true, force: true });
+      return true;
+    });
+  }
+
+  /**
+   * Makes the replica's volumes the ones listed (the stream's configuration): removes the others,
+   * adds the missing ones. `durableSeq` is the journal's: a volume added to a stream with records
+   * waits for the source to attach it; one added before anything was journaled is attached at
+   * once (nothing of an older life can be in flight). A kind that differs from a volume's is
+   * refused before anything changes.
+   */
+  async setVolumes(wanted: readonly { name: string; kind: VolumeKind }[], durableSeq: number): Promise<{ added: string[]; removed: string[] }> {
+    return this.lock.run(async () => {
+      for (const [i, w] of wanted.entries()) {
+        const have = this.state.volumes.get(w.name);
+        if (have !== undefined && have.kind !== w.kind) throw new ReplicaError('VOLUME', `volumes.${i}.kind: volume ${w.name} is a ${have.kind} volume in ${this.dir}, not ${w.kind}`);
+        const problem = volumeNameProblem(w.name);
+        if (problem !== undefined) throw new ReplicaError('VOLUME', `volumes.${i}.name: ${JSON.stringify(w.name)} ${problem}`);
+      }
+      const names = new Set(wanted.map((w) => w.name));
+      const removed = [...this.state.volumes.keys()].filter((n) => !names.has(n));
+      for (const name of removed) await this.removeLocked(name);
+      const fresh = durableSeq === 0 && this.state.appliedSeq === 0;
+      const added = wanted.filter((w) => !this.state.volumes.has(w.name));
+      for (const w of added) await this.addLocked(w.name, w.kind, durableSeq, fresh);
+      return { added: added.map((w) => w.name), removed };
     });
   }
 
@@ -166,8 +263,10 @@ export class Replica {
     for await (const item of replay(journal, from + 1, through)) {
       if (item.kind === 'checkpoint') checkpoint = { seq: item.seq, ...item.checkpoint };
       if (item.kind !== 'op') continue;
+      const fate = recordFate(next, item.volume, item.seq);
+      if (fate === undefined) throw new ReplicaError('BAD_OP', `${opWhere(item.seq, item.volume, item.op)}: the replica has no volume ${item.volume}`);
       const v = next.volumes.get(item.volume);
-      if (v === undefined) throw new ReplicaError('BAD_OP', `${opWhere(item.seq, item.volume, item.op)}: the replica has no volume ${item.volume}`);
+      if (fate === 'skip' || v === undefined) continue;
       try {
         if (v.kind === 'block') checkBlockOp(v, item.op);
         else applyNamespaceOp(v.ns ?? new Namespace(), item.op);
@@ -190,7 +289,7 @@ export class Replica {
     let count = 0;
     try {
       for await (const item of replay(journal, from + 1, through, NAMESPACE_OPS)) {
-        if (item.kind === 'op') {
+        if (item.kind === 'op' && recordFate(next, item.volume, item.seq) === 'apply') {
           const v = next.volumes.get(item.volume);
           if (v?.kind === 'block') await this.writeBlock(fds, item.volume, item.op);
           else await this.writeObject(fds, created, item.volume, item.op);

@@ -7,9 +7,10 @@ import type { OpName } from '../ops.ts';
 import { ReplicaError } from './errors.ts';
 import { hashFile, walkTree } from './hashing.ts';
 import { opWhere, replay, type JournalReader } from './journal-reader.ts';
-import { recoverableCheckpoint } from './materialise.ts';
+import { checkCoverage, recoverableCheckpoint } from './materialise.ts';
 import { Namespace, NamespaceProblem } from './namespace.ts';
 import { applyNamespaceOp, type Replica } from './replica.ts';
+import { recordFate } from './replica-state.ts';
 
 export interface VerifyOptions {
   replica: Replica;
@@ -54,6 +55,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
 async function expectedAt(replica: Replica, journal: JournalReader, seq: number, targets: ReadonlyMap<string, string>): Promise<Expected> {
   await replica.finishInterruptedApply(journal);
   const cp = recoverableCheckpoint(replica, journal, seq);
+  checkCoverage(replica, cp, targets.keys());
   const state = replica.snapshot();
   const namespaces = new Map<string, Namespace>();
   const blockDigests = new Map<string, { size: number; digest: Uint8Array } | undefined>();
@@ -66,7 +68,9 @@ async function expectedAt(replica: Replica, journal: JournalReader, seq: number,
   for await (const item of replay(journal, state.appliedSeq + 1, seq, DATA_OPS)) {
     if (item.kind !== 'op') continue;
     const { volume, op } = item;
-    if (!state.volumes.has(volume)) throw new ReplicaError('BAD_OP', `${opWhere(item.seq, volume, op)}: the replica has no volume ${volume}`);
+    const fate = recordFate(state, volume, item.seq);
+    if (fate === undefined) throw new ReplicaError('BAD_OP', `${opWhere(item.seq, volume, op)}: the replica has no volume ${volume}`);
+    if (fate === 'skip') continue;
     const ns = namespaces.get(volume);
     try {
       if (ns === undefined) {

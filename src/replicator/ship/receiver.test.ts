@@ -318,6 +318,30 @@ describe('receiver', () => {
     await expectError(other, 'BadMessage', /record seq 1: volume logs is not a volume of this stream/);
   });
 
+  it('reads the stream\'s volumes live: a removed volume\'s records are journaled (and skipped later), a reset one ends the link with VolumeReset', async () => {
+    const takes = new Map<string, 'apply' | 'ignore' | 'reset'>([['data', 'apply'], ['old', 'ignore']]);
+    const stream: TestStream & ReceiverStream = { ...testStream(TOKEN), volume: (name) => {
+      const take = takes.get(name);
+      return take === undefined ? undefined : { kind: 'fs', take };
+    } };
+    const c = await open('volumes-live', stream);
+    const opOn = (volume: string): Record => ({ kind: 'op', volume, op: { op: 'truncate', id: 1, size: 0 } });
+    c.send({ type: 'records', firstSeq: 1, records: [encodeRecord(opOn('data')), encodeRecord(opOn('old'))] });
+    assert.equal((await c.next('ack')).durableSeq, 2);
+    // The volume is added again on this side while the link is up: the same sender's next record
+    // of it (or a checkpoint naming it) builds on data this side no longer has.
+    takes.set('old', 'reset');
+    c.send({ type: 'records', firstSeq: 3, records: [encodeRecord(opOn('data')), encodeRecord({ kind: 'checkpoint', checkpoint: { time: 1, tag: '', volumes: [{ volume: 'old', digest: new Uint8Array(32) }] } })] });
+    await expectError(c, 'VolumeReset', /^record seq 4: volume old was added to this stream on the recovery side after the source last synced it/);
+    assert.equal(stream.journal.durableSeq, 2, 'nothing of the refused batch');
+    const again = await open('volumes-live', stream);
+    again.send({ type: 'records', firstSeq: 3, records: [encodeRecord(opOn('old'))] });
+    await expectError(again, 'VolumeReset', /^record seq 3: volume old/);
+    const unknown = await open('volumes-live', stream);
+    unknown.send({ type: 'records', firstSeq: 3, records: [encodeRecord(opOn('never'))] });
+    await expectError(unknown, 'BadMessage', /record seq 3: volume never is not a volume of this stream/);
+  });
+
   it('refuses at the handshake a client that offers only another application protocol', async () => {
     const attempt = (protocols: string[]): Promise<string> => new Promise((resolve) => {
       const tls = tlsConnect({ host: '127.0.0.1', port: receiver.port, ca: identity.cert, servername: SERVERNAME, minVersion: 'TLSv1.3', ALPNProtocols: protocols });

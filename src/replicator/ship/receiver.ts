@@ -3,11 +3,11 @@
 // durable. Protocol: ../wire/README.md.
 import { createServer, type TLSSocket } from 'node:tls';
 import { CodecError, checkRecord } from '../codec.ts';
-import { opProblemFor, type VolumeKind } from '../ops.ts';
+import { opProblemFor, type Record as StreamRecord, type VolumeKind } from '../ops.ts';
 import type { Manifest } from '../manifest.ts';
 import { ProtocolError, REPLICATION_ALPN } from '../wire/frame.ts';
 import { encodeManifest, manifestChunks } from '../wire/manifest-codec.ts';
-import { INVALID_CREDENTIALS, type Message, type RefuseCode } from '../wire/messages.ts';
+import { INVALID_CREDENTIALS, VOLUME_RESET, type Message, type RefuseCode } from '../wire/messages.ts';
 import { Connection, LinkError } from './connection.ts';
 import type { JournalSink } from './journal-sink.ts';
 import { secretsEqual } from '../../auth/secrets.ts';
@@ -20,7 +20,20 @@ export interface ReceiverStream {
   manifest(volume: string): Promise<Manifest>;
   /** The stream's volumes and their kinds: records for any other, or that do not fit the kind, are refused. Undefined: not checked. */
   volumes?: ReadonlyMap<string, VolumeKind>;
+  /**
+   * Read for every record instead of `volumes` when given, so a stream's volumes can change while
+   * a link is up: how this volume's records are taken. `apply`: journaled; `ignore`: journaled and
+   * never applied (a volume removed here that the source still captures, until it is told);
+   * `reset`: refused with ERROR VolumeReset, the link ends (the volume was added here after the
+   * source last synced it, so what the source sends builds on data this side does not have; the
+   * source must start over after the journal). Undefined: not a volume of this stream.
+   */
+  volume?: (name: string) => { kind: VolumeKind; take: 'apply' | 'ignore' | 'reset' } | undefined;
 }
+
+export { VOLUME_RESET };
+
+class VolumeReset extends Error {}
 
 export interface ReceiverOptions {
   host?: string;
@@ -327,25 +340,27 @@ class Session {
     if (journal === undefined) throw new ProtocolError('UnexpectedMessage', 'RECORDS without a stream');
     if (firstSeq !== this.expectedSeq) throw new ProtocolError('BadSeq', `RECORDS start at seq ${firstSeq}; the next seq of this stream is ${this.expectedSeq}`);
     let bytes = 0;
-    const batch = records.map((b, i) => {
-      try {
-        // Checked in full before it can become durable: a record that would fail at apply or
-        // recovery time (a path outside the volume, a bad length) must never be acknowledged.
-        const record = checkRecord(b);
-        const volumes = this.stream?.volumes;
-        if (record.kind === 'op' && volumes !== undefined) {
-          const kind = volumes.get(record.volume);
-          if (kind === undefined) throw new CodecError(`volume ${record.volume} is not a volume of this stream`);
-          const problem = opProblemFor(kind, record.op);
-          if (problem !== undefined) throw new CodecError(`volume ${record.volume}: ${problem}`);
+    let batch: { seq: number; bytes: Buffer }[];
+    try {
+      batch = records.map((b, i) => {
+        try {
+          // Checked in full before it can become durable: a record that would fail at apply or
+          // recovery time (a path outside the volume, a bad length) must never be acknowledged.
+          this.checkVolumes(checkRecord(b));
+        } catch (err: unknown) {
+          if (err instanceof CodecError) throw new ProtocolError('BadMessage', `record seq ${firstSeq + i}: ${err.message}`);
+          if (err instanceof VolumeReset) throw new VolumeReset(`record seq ${firstSeq + i}: ${err.message}`);
+          throw err;
         }
-      } catch (err: unknown) {
-        if (err instanceof CodecError) throw new ProtocolError('BadMessage', `record seq ${firstSeq + i}: ${err.message}`);
-        throw err;
-      }
-      bytes += b.length;
-      return { seq: firstSeq + i, bytes: b };
-    });
+        bytes += b.length;
+        return { seq: firstSeq + i, bytes: b };
+      });
+    } catch (err: unknown) {
+      if (!(err instanceof VolumeReset)) throw err;
+      this.log.warn({ remote: this.remote, vpg: this.vpg, err: err.message }, 'records for a volume the source has not synced since it was added here: the source must start over');
+      this.conn.fail(VOLUME_RESET, err.message);
+      return;
+    }
     const lastSeq = firstSeq + records.length - 1;
     this.expectedSeq = lastSeq + 1;
     this.records += records.length;
@@ -377,6 +392,27 @@ class Session {
     );
     this.appends.add(tracked);
     void tracked.finally(() => this.appends.delete(tracked));
+  }
+
+  /** Refuses an op that is not for a volume of the stream (or not of its kind), and a record built on a reset volume. */
+  private checkVolumes(record: StreamRecord): void {
+    const stream = this.stream;
+    if (stream === undefined) return;
+    const lookup = stream.volume ?? (stream.volumes === undefined ? undefined : (name: string) => {
+      const kind = stream.volumes?.get(name);
+      return kind === undefined ? undefined : { kind, take: 'apply' as const };
+    });
+    if (lookup === undefined) return;
+    const reset = (volume: string): VolumeReset => new VolumeReset(`volume ${volume} was added to this stream on the recovery side after the source last synced it: the source must sync it from the start`);
+    if (record.kind === 'checkpoint') {
+      for (const v of record.checkpoint.volumes) if (lookup(v.volume)?.take === 'reset') throw reset(v.volume);
+      return;
+    }
+    const v = lookup(record.volume);
+    if (v === undefined) throw new CodecError(`volume ${record.volume} is not a volume of this stream`);
+    const problem = opProblemFor(v.kind, record.op);
+    if (problem !== undefined) throw new CodecError(`volume ${record.volume}: ${problem}`);
+    if (v.take === 'reset') throw reset(record.volume);
   }
 
   /** ACKs the longest prefix of appends that are durable: never past one still in flight. */

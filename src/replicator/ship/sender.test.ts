@@ -348,10 +348,43 @@ describe('sender', () => {
     assert.equal(pending, 4);
     assert.equal(s.needsDeltaSync, true);
     assert.equal(s.status().nextSeq, 2);
+    // Until the capture has synced again, a pass running across the reset cannot build on the dropped records.
+    assert.equal(await s.push(write(5)), false);
+    s.deltaSyncDone();
     assert.equal(await s.push(write(5)), 2);
     await s.waitDurable(2);
     assert.equal(fresh.violation, undefined);
     journal.release();
+  });
+
+  it('starts over after the journal when the receiver resets a volume (VolumeReset), and takes no push until synced again', async () => {
+    const st = stream('volume-reset');
+    const takes = new Map<string, 'apply' | 'reset'>([['data', 'apply']]);
+    streams.set('volume-reset', { ...st, volume: (name) => {
+      const take = takes.get(name);
+      return take === undefined ? undefined : { kind: 'fs', take };
+    } });
+    const s = sender('volume-reset');
+    await s.waitConnected();
+    s.deltaSyncDone();
+    await pushAll(s, [write(1), write(2)]);
+    await s.waitDurable(2);
+    st.journal.hold();
+    takes.set('data', 'reset');
+    const dropped = await s.push(write(3));
+    const durable = s.waitDurable(3);
+    st.journal.release();
+    await assert.rejects(durable, (err: unknown) => err instanceof SenderError && err.code === 'StreamReset' && /VolumeReset: record seq 3: volume data was added/.test(err.message));
+    assert.equal(dropped, 3);
+    await until('reconnected, asking for a delta sync', () => s.status().state === 'connected' && s.needsDeltaSync);
+    assert.equal(s.status().nextSeq, 3, 'after the receiver\'s journal');
+    assert.equal(await s.push(write(4)), false, 'no push builds on the dropped records');
+    takes.set('data', 'apply');
+    s.deltaSyncDone();
+    assert.equal(await s.push(write(4)), 3);
+    await s.waitDurable(3);
+    assert.deepEqual(st.journal.records.map((r) => r.seq), [1, 2, 3]);
+    assert.equal(st.journal.violation, undefined);
   });
 
   it('limits bandwidth with a token bucket on wire bytes, changeable at runtime', async () => {

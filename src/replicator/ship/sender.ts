@@ -8,7 +8,7 @@ import type { Manifest } from '../manifest.ts';
 import type { Record } from '../ops.ts';
 import { MAX_PAYLOAD_BYTES, ProtocolError } from '../wire/frame.ts';
 import { decodeManifest, MAX_MANIFEST_BYTES } from '../wire/manifest-codec.ts';
-import { encodeMessage, PER_RECORD_OVERHEAD, RECORDS_OVERHEAD, type Checkpoint, type Message } from '../wire/messages.ts';
+import { encodeMessage, PER_RECORD_OVERHEAD, RECORDS_OVERHEAD, VOLUME_RESET, type Checkpoint, type Message } from '../wire/messages.ts';
 import { TokenBucket, type BucketStats } from './bandwidth.ts';
 import { Connection, LinkError } from './connection.ts';
 import { SILENT, type Logger } from '../log.ts';
@@ -134,6 +134,14 @@ export class Sender {
   /** Highest seq ever written: what is sent again below it counts as resent. */
   private highestSent = 0;
   private needsDelta = false;
+  /**
+   * Set when the buffer was dropped (the receiver's journal does not continue it, or it reset a
+   * volume): the capture's belief is ahead of the replica until it re-syncs, so pushes are refused
+   * until deltaSyncDone(). A pass running across the reset must not build on the dropped records.
+   */
+  private startedOver = false;
+  /** The last link ended with VolumeReset: the next WELCOME starts over after the journal. */
+  private startOverReason: string | undefined;
   /** Bumped whenever the link or the numbering changes: an in-flight send checks it. */
   private generation = 0;
   private pumping = false;
@@ -177,6 +185,7 @@ export class Sender {
 
   deltaSyncDone(): void {
     this.needsDelta = false;
+    this.startedOver = false;
   }
 
   /** Changes the bandwidth limit (undefined: none); takes effect on the next frame. */
@@ -189,7 +198,7 @@ export class Sender {
    * stream takes no more now (no link yet, or a full buffer while the link is down or for stallMs).
    */
   push(record: Record): Promise<number | false> {
-    if (this.closed) return Promise.resolve(this.refused());
+    if (this.closed || this.startedOver || this.startOverReason !== undefined) return Promise.resolve(this.refused());
     let bytes: Buffer;
     try {
       bytes = encodeRecord(record, { compress: this.compress });
@@ -405,6 +414,7 @@ export class Sender {
           clearInterval(keepalive);
           this.lastError = err?.message ?? 'the receiver closed the link';
           this.lastErrorCode = err instanceof LinkError || err instanceof ProtocolError ? err.code : undefined;
+          if (this.lastErrorCode === VOLUME_RESET) this.startOverReason = this.lastError;
           resolve(welcomed);
         },
       });
@@ -438,17 +448,21 @@ export class Sender {
       this.durableSeq = durableSeq;
       this.durableCheckpoint = checkpoint;
       this.needsDelta = true;
-    } else if (durableSeq < this.durableSeq || durableSeq > this.nextSeq - 1) {
-      // Not the journal this sender was feeding (reset, restored, or written by another sender):
-      // what is buffered no longer follows it. Start over after its end; the capture resyncs.
-      this.log.warn({ vpg: this.options.vpg, receiverDurableSeq: durableSeq, durableSeq: this.durableSeq, nextSeq: this.nextSeq }, 'the receiver\'s journal does not continue this stream: dropping the buffer, delta sync needed');
+    } else if (durableSeq < this.durableSeq || durableSeq > this.nextSeq - 1 || this.startOverReason !== undefined) {
+      // Not the journal this sender was feeding (reset, restored, or written by another sender),
+      // or a volume the receiver reset: what is buffered no longer follows it. Start over after
+      // its end; the capture resyncs.
+      const why = this.startOverReason ?? `the receiver's journal ends at seq ${durableSeq}`;
+      this.log.warn({ vpg: this.options.vpg, receiverDurableSeq: durableSeq, durableSeq: this.durableSeq, nextSeq: this.nextSeq, why }, 'the receiver\'s journal does not continue this stream: dropping the buffer, delta sync needed');
+      this.startOverReason = undefined;
+      this.startedOver = true;
       this.nextSeq = durableSeq + 1;
       this.buffer.reset(durableSeq + 1);
       this.durableSeq = durableSeq;
       this.durableCheckpoint = checkpoint;
       this.needsDelta = true;
       this.highestSent = durableSeq;
-      const err = new SenderError('StreamReset', `the receiver's journal ends at seq ${durableSeq}; records after it were dropped`);
+      const err = new SenderError('StreamReset', `${why}; records after seq ${durableSeq} were dropped`);
       for (const w of this.durableWaiters.splice(0)) {
         if (w.seq <= durableSeq) w.resolve();
         else w.reject(err);

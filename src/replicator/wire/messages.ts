@@ -22,6 +22,12 @@ const NAME_OF = new Map<number, MessageName>(Object.entries(MESSAGE_TYPES).map((
 
 /** Why a receiver refused a HELLO. */
 export type RefuseCode = 'Unauthenticated' | 'UnknownStream' | 'Busy' | 'ShuttingDown';
+/**
+ * The ERROR code a receiver ends a link with when the sender's records build on a volume it reset
+ * (the volume was added again on the recovery side): the sender drops what it has not had
+ * acknowledged and starts over after the journal, with a delta sync.
+ */
+export const VOLUME_RESET = 'VolumeReset';
 /** The one message an Unauthenticated refusal carries: nothing about what was wrong. */
 export const INVALID_CREDENTIALS = 'invalid credentials';
 
