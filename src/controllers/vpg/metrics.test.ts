@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from '../../runtime/index.ts';
 import { VpgMetrics } from './metrics.ts';
-import { vpgStatus, type SourceReport, type VpgStatusInput } from './status.ts';
+import { vpgStatus, type SourceReport, type VpgStatusInput } from './status/index.ts';
 
 const T0 = Date.parse('2026-03-01T12:00:00Z');
 const iso = (ms: number): string => new Date(ms).toISOString();

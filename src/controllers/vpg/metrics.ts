@@ -12,7 +12,7 @@
 //   zcsp_vpg_sync_state{state}            1 for Initial, Bitmap, Delta or None, 0 for the others
 import { VPGStatus } from '../../crds/vpg.ts';
 import { Gauge, type Registry } from '../../runtime/index.ts';
-import { exactRpoSeconds, type Phase, type VpgStatusInput } from './status.ts';
+import { exactRpoSeconds, type Phase, type VpgStatusInput } from './status/index.ts';
 
 type Key = 'namespace' | 'vpg';
 type SyncLabel = 'Initial' | 'Bitmap' | 'Delta' | 'None';

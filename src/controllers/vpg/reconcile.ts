@@ -12,7 +12,7 @@ import { VRA_CONTROL_PORT } from '../labels.ts';
 import { vraName } from '../site/vra-pod.ts';
 import type { VpgMetrics } from './metrics.ts';
 import type { Plan, Ready } from './plan.ts';
-import { vpgStatus, type StreamObservation, type VpgStatusInput } from './status.ts';
+import { vpgStatus, type StreamObservation, type VpgStatusInput } from './status/index.ts';
 import { desiredSource, desiredTarget, streamToken } from './streams.ts';
 import { VraApiError, isStreamMissing, type VraClient, type VraEndpoint } from './vra-client.ts';
 

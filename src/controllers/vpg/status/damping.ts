@@ -1,0 +1,61 @@
+// Write damping.
+//
+// Figures that move on every poll (rpoSeconds, journal used/actual history, checkpoint count,
+// latest and oldest, sync remaining/eta) do not make a status change on their own: while
+// everything else is unchanged, the previous figures stay until they are REFRESH_SECONDS old, or
+// until RPO or actual history moved by REFRESH_SECONDS. Their age is read from the status itself,
+// no field added: checkpoints.latest.time + rpoSeconds, and checkpoints.oldest.time +
+// journal.actualHistorySeconds, are each the time the figures were measured, on the measuring
+// VRA's clock; the difference between the previous and the fresh reading is the age, whatever the
+// clocks' skew. Sync percentages (overall and per volume) are written when their whole percent
+// changes.
+import type { VPGStatus } from '../../../crds/vpg.ts';
+import { deepEqual } from '../../../runtime/index.ts';
+import { REFRESH_SECONDS } from './types.ts';
+
+/** The status with each moving figure replaced by whether it is there. */
+function shape(s: VPGStatus): unknown {
+  return {
+    ...s,
+    rpoSeconds: s.rpoSeconds !== undefined,
+    journal: s.journal && { ...s.journal, actualHistorySeconds: true, actualHistory: true, used: true },
+    checkpoints: s.checkpoints && { ...s.checkpoints, count: true, latest: s.checkpoints.latest !== undefined, oldest: s.checkpoints.oldest !== undefined },
+    sync: s.sync && { ...s.sync, remaining: s.sync.remaining !== undefined, eta: s.sync.eta !== undefined },
+  };
+}
+
+/**
+ * When the figures of a status were computed, as far as the status itself tells, two ways:
+ * checkpoints.latest.time + rpoSeconds, and checkpoints.oldest.time + journal.actualHistorySeconds.
+ * Each is on the clock of whoever measured it (the protected VRA, the recovery VRA or this
+ * process), so only the difference between two statuses' readings means anything.
+ */
+function readings(s: VPGStatus): [number | undefined, number | undefined] {
+  const { latest, oldest } = s.checkpoints ?? {};
+  const byRpo = latest !== undefined && s.rpoSeconds !== undefined ? Date.parse(latest.time) + s.rpoSeconds * 1000 : undefined;
+  const byHistory = oldest !== undefined && s.journal !== undefined ? Date.parse(oldest.time) + s.journal.actualHistorySeconds * 1000 : undefined;
+  return [byRpo, byHistory];
+}
+
+/** How long after `previous`'s figures `fresh`'s were computed (the smallest of the two readings); undefined if unknown. */
+function elapsedMs(fresh: VPGStatus, previous: VPGStatus): number | undefined {
+  const a = readings(fresh);
+  const b = readings(previous);
+  const diffs = [0, 1].map((i) => {
+    const x = a[i];
+    const y = b[i];
+    return x === undefined || y === undefined || !Number.isFinite(x - y) ? undefined : x - y;
+  }).filter((d) => d !== undefined);
+  return diffs.length === 0 ? undefined : diffs.reduce((m, d) => (Math.abs(d) < Math.abs(m) ? d : m));
+}
+
+const moved = (a: number | undefined, b: number | undefined): boolean => a !== undefined && b !== undefined && Math.abs(a - b) >= REFRESH_SECONDS;
+
+/** The previous status instead of the fresh one when they differ only by figures that are still recent. */
+export function damp(fresh: VPGStatus, previous: VPGStatus): VPGStatus {
+  if (!deepEqual(shape(fresh), shape(previous))) return fresh;
+  const elapsed = elapsedMs(fresh, previous);
+  if (elapsed !== undefined && Math.abs(elapsed) >= REFRESH_SECONDS * 1000) return fresh;
+  if (moved(fresh.rpoSeconds, previous.rpoSeconds) || moved(fresh.journal?.actualHistorySeconds, previous.journal?.actualHistorySeconds)) return fresh;
+  return previous;
+}
