@@ -8,12 +8,13 @@
 //    volumes' node) and the recovery VRA (chosen once, least loaded, then kept); the tenant's
 //    ZCC, through which the replication traffic goes. Anything missing or refused is a False
 //    condition with a reason and an Event, and the VPG waits; other VPGs are not affected.
-// 2. The VRAs (reconcile.ts, through vra-client.ts): the target stream on the recovery VRA, then the source on the protected
-//    VRA; each only when what the operator wants of it changed (or the pod is new).
+// 2. The VRAs (reconcile.ts, through vra-client.ts): the target stream on the recovery VRA,
+//    then the source on the protected VRA; each only when what the operator wants of it changed
+//    (or the pod is new).
 // 3. Status (status/) from both ends' figures, written only when it changed; per-VPG metrics.
 //
-// Deleting a VPG (reconcile.ts, finalizer): both ends are stopped, and the journal and replica removed unless
-// spec.deletionPolicy is Retain.
+// Deleting a VPG (reconcile.ts, finalizer): both ends are stopped, and the journal and replica
+// removed unless spec.deletionPolicy is Retain.
 import { parseObject } from '../../crds/parse.ts';
 import { vpgKind } from '../../crds/vpg.ts';
 import {
