@@ -119,6 +119,7 @@ async function syncStreams(ctx: Ctx, client: VraClient, state: VpgState, vpg: VP
     peerCert = { cert: identity.cert, servername: identity.servername };
     await ensureStream(ctx, client, state, r.recoveryVra, streamId, desiredTarget(ref, token, r.streamVolumes, r.sla));
     target = await observe<TargetStatus>(client, r.recoveryVra, path);
+    if (target.kind === 'missing') forget(state, r.recoveryVra, streamId);
     if (target.kind === 'ok') {
       const cps = await client.get<{ checkpoints: { seq: number; time: string; tag?: string; tags?: string[] }[] }>(r.recoveryVra, `${path}/checkpoints`);
       tagged = cps.checkpoints.filter((c) => c.tag !== undefined).map((c) => ({ seq: c.seq, time: c.time, tag: c.tag ?? '' }));
@@ -139,6 +140,7 @@ async function syncStreams(ctx: Ctx, client: VraClient, state: VpgState, vpg: VP
       }, r.bandwidthBytesPerSecond);
       await ensureStream(ctx, client, state, r.protectedVra, streamId, config);
       source = await observe<SourceStatus>(client, r.protectedVra, path);
+      if (source.kind === 'missing') forget(state, r.protectedVra, streamId);
     } catch (err: unknown) {
       source = failure(err);
     }
@@ -155,6 +157,14 @@ async function ensureStream(ctx: Ctx, client: VraClient, state: VpgState, vra: V
   const result = await client.put<{ created: boolean; changed: boolean }>(vra, `/v1/streams/${encodeURIComponent(streamId)}`, config);
   state.configured.set(key, hash);
   if (result.changed) ctx.log.info({ vra: vra.host, stream: streamId, created: result.created }, result.created ? 'stream configured on VRA' : 'stream reconfigured on VRA');
+}
+
+/**
+ * The VRA lost a stream it had accepted (its volume was replaced, or someone deleted the stream):
+ * the next reconcile configures it again instead of trusting what this process remembers.
+ */
+function forget(state: VpgState, vra: VraEndpoint, streamId: string): void {
+  state.configured.delete(`${vra.uid}/${streamId}`);
 }
 
 async function observe<S>(client: VraClient, vra: VraEndpoint, path: string): Promise<Observed<S>> {
