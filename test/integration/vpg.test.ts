@@ -284,6 +284,7 @@ describe('VPG controller', { timeout: 900_000 }, () => {
     // Our files stood still since before the checkpoint: they must come back byte for byte. The
     // workload rewrites its stamp every 5 s: the copy holds the one of the checkpoint's moment.
     assert.deepEqual(diffSnapshots(snapshotTree(join(src, 'docs')), snapshotTree(join(copy, 'docs'))), [], 'the recovered files equal the source');
+    assert.ok(existsSync(join(copy, 'stamp.json')), `the stamp is in the recovered copy (it holds ${readdirSync(copy).join(', ')}; the source ${readdirSync(src).join(', ')})`);
     const stamp = JSON.parse(readFileSync(join(copy, 'stamp.json'), 'utf8')) as { seq: number; writtenAt: string };
     assert.ok(stamp.seq >= 1 && Date.parse(stamp.writtenAt) <= checkpoint.time + 1000, `the stamp (${JSON.stringify(stamp)}) is one from before the checkpoint`);
     figures['restoredStampSeq'] = stamp.seq;
@@ -453,6 +454,21 @@ describe('VPG controller', { timeout: 900_000 }, () => {
     const last = await checkpointAfter('web', Date.now());
     const copy = (await materialise('web', last.seq, ['app-data'])).get('app-data') ?? '';
     assert.deepEqual(diffSnapshots(snapshotTree(join(src, 'docs')), snapshotTree(join(copy, 'docs'))), []);
+  });
+
+  it('configures a stream again that a VRA lost, and the VPG returns to MeetingSLA', async () => {
+    const { placement } = (await vpg('web')).status ?? {};
+    const id = placement?.streamId ?? '';
+    const source = await endpoint('prod', placement?.protectedNode ?? '');
+    await vras.delete(source, `/v1/streams/${id}`);
+    await until('the source stream configured again', async () => {
+      try {
+        return typeof (await vras.get<{ status: { state?: string } }>(source, `/v1/streams/${id}`)).status.state === 'string';
+      } catch {
+        return false;
+      }
+    }, 60_000);
+    await conditionBecomes('web', 'MeetingSLA', 'True');
   });
 
   it('deleting a VPG stops both ends; Retain keeps the journal and replica, Delete removes them', async () => {

@@ -48,6 +48,8 @@ const COARSE_RACY_NS = 2_000_000_000n;
 const FINE_RACY_NS = 50_000_000n;
 const WRITE_BYTES = 1024 * 1024;
 const TEMP_PREFIX = '.zcsp-rename-';
+/** Reads of a file replaced under the pass, before the pass gives up on a checkpoint. */
+const SETTLE_ATTEMPTS = 4;
 
 type FileEntry = Extract<ManifestEntry, { type: 'file' }>;
 
@@ -74,6 +76,11 @@ interface PassContext {
   counts: ScanCounts;
   /** Paths that changed under the pass: looked at again next pass. */
   raced: Set<string>;
+  /**
+   * A file kept being replaced while the pass tried to read it: what the replica holds of it is
+   * no state the volume was ever in, so the pass must not end in a checkpoint.
+   */
+  unsettled: boolean;
   ahead: Map<string, { result: Promise<ReadAhead>; buf: Buffer; settled: boolean }>;
   /** Read-ahead buffers free for the next small file (reused: no garbage per file). */
   spare: Buffer[];
@@ -267,6 +274,7 @@ export class FsCapture implements VolumeCapture {
       compared: 0,
       counts: newCounts(),
       raced: new Set(),
+      unsettled: false,
       ahead: new Map(),
       spare: [],
     };
@@ -286,7 +294,7 @@ export class FsCapture implements VolumeCapture {
         await this.renames(ctx, current);
         await this.removals(ctx, current);
         await this.additions(ctx, current);
-        ctx.result.complete = true;
+        ctx.result.complete = !ctx.unsettled;
       } catch (err: unknown) {
         if (!(err instanceof SinkStopped)) throw err;
       }
@@ -606,34 +614,66 @@ export class FsCapture implements VolumeCapture {
     this.recorded.delete(p);
   }
 
-  private async readFile(ctx: PassContext, p: string, now: Seen, entry: FileEntry, fresh: boolean): Promise<void> {
+  /**
+   * The file at `p` is not the one the walk saw (replaced, e.g. a new version renamed over it,
+   * or removed) or changed while it was read. Whatever the replica got of it so far may be a
+   * state the volume never had (an empty file just created, half a version), so the path is
+   * settled in this pass: looked at again and read again (a few times), or, when gone, removed
+   * if this pass created it. A file replaced faster than it can be read leaves the pass
+   * unsettled: no checkpoint from it; the next pass tries again.
+   */
+  private async settle(ctx: PassContext, p: string, entry: FileEntry, fresh: boolean, attempt: number): Promise<void> {
+    this.raced(ctx, p);
+    const now = await scanOne(this.root, p, ctx.counts);
+    if (now?.type !== 'file') {
+      // Gone (or something else now): a file this pass created must not stay behind, empty.
+      if (fresh && this.entries.get(p) === entry) await this.unlinkTree(ctx, p);
+      return;
+    }
+    if (attempt >= SETTLE_ATTEMPTS) {
+      ctx.unsettled = true;
+      return;
+    }
+    ctx.raced.delete(p);
+    ctx.ahead.delete(p);
+    await this.readFile(ctx, p, now, entry, fresh, attempt + 1);
+  }
+
+  private async readFile(ctx: PassContext, p: string, now: Seen, entry: FileEntry, fresh: boolean, attempt = 0): Promise<void> {
     const ahead = await ctx.ahead.get(p)?.result;
-    if (ahead?.kind === 'gone') return this.raced(ctx, p);
+    if (ahead?.kind === 'gone') return this.settle(ctx, p, entry, fresh, attempt);
     if (ahead?.kind === 'failed') {
       throw new CaptureError('READ_FAILED', `volume ${this.volume}: reading ${JSON.stringify(p)} failed: ${(ahead.err as Error).message}`, { cause: ahead.err });
     }
     if (ahead?.kind === 'read' && (!ahead.st.isFile() || Number(ahead.st.size) <= CHUNK_BYTES)) {
-      if (!ahead.st.isFile() || inodeOf(ahead.st) !== now.inode || !ahead.inside) return this.raced(ctx, p);
+      if (!ahead.inside) return this.raced(ctx, p);
+      if (!ahead.st.isFile() || inodeOf(ahead.st) !== now.inode) return this.settle(ctx, p, entry, fresh, attempt);
       const hashes = ahead.hashes;
       // One chunk (the file is no bigger than CHUNK_BYTES), already hashed.
-      return this.syncFile(ctx, p, entry, fresh, ahead.st, ahead.t, { data: ahead.data, hash: () => Promise.resolve(hashes) });
+      const r = await this.syncFile(ctx, p, entry, fresh, ahead.st, ahead.t, { data: ahead.data, hash: () => Promise.resolve(hashes) });
+      return r === 'short' ? this.settle(ctx, p, entry, fresh, attempt) : undefined;
     }
     let handle: FileHandle;
     try {
       // O_NONBLOCK: a fifo swapped in since the walk must not block the pass.
       handle = await open(join(this.root, p), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     } catch (err: unknown) {
-      if (isGone(err)) return this.raced(ctx, p);
+      if (isGone(err)) return this.settle(ctx, p, entry, fresh, attempt);
       throw new CaptureError('READ_FAILED', `volume ${this.volume}: opening ${JSON.stringify(p)} failed: ${(err as Error).message}`, { cause: err });
     }
+    let outcome: 'read' | 'outside' | 'unsettled';
     try {
       const t = BigInt(Date.now()) * 1_000_000n;
       const st = await handle.stat({ bigint: true });
-      if (!st.isFile() || inodeOf(st) !== now.inode || !(await this.inside(handle))) return this.raced(ctx, p);
-      await this.syncFile(ctx, p, entry, fresh, st, t, { handle });
+      if (!(await this.inside(handle))) outcome = 'outside';
+      else if (!st.isFile() || inodeOf(st) !== now.inode) outcome = 'unsettled';
+      else outcome = (await this.syncFile(ctx, p, entry, fresh, st, t, { handle })) === 'short' ? 'unsettled' : 'read';
     } finally {
       await handle.close();
     }
+    // Settled with the handle closed: a retry opens the path again.
+    if (outcome === 'outside') this.raced(ctx, p);
+    else if (outcome === 'unsettled') await this.settle(ctx, p, entry, fresh, attempt);
   }
 
   /** Diffs a file's content (from `source`, as of stat `st` taken at `t`) into ops. */
@@ -645,7 +685,7 @@ export class FsCapture implements VolumeCapture {
     st: BigIntStats,
     t: bigint,
     source: { handle: FileHandle } | { data: Buffer; hash: (chunk: Buffer) => Promise<Buffer> },
-  ): Promise<void> {
+  ): Promise<'short' | undefined> {
     let sent: { ops: number; short: boolean };
     try {
       sent = await syncContent({
@@ -669,7 +709,11 @@ export class FsCapture implements VolumeCapture {
       if (err instanceof SinkStopped) throw err;
       throw new CaptureError('READ_FAILED', `volume ${this.volume}: reading ${JSON.stringify(p)} failed: ${(err as Error).message}`, { cause: err });
     }
-    if (sent.short) return this.raced(ctx, p);
+    if (sent.short) {
+      // Cut shorter while read: the replica may hold half a version. Settled like a replaced file.
+      this.recorded.delete(p);
+      return 'short';
+    }
     if (fresh || sent.ops > 0) {
       await this.emit(ctx, { op: 'digest', id: entry.id, size: entry.size, digest: this.fileDigest(entry) });
     }
@@ -683,6 +727,7 @@ export class FsCapture implements VolumeCapture {
       nlink: Number(st.nlink),
     };
     this.recorded.set(p, { ...seen, racy: this.isRacy(st, t) });
+    return undefined;
   }
 
   /**
