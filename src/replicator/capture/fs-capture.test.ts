@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, symlink, writeFile, rename, truncate, unlink, readFile, chmod, link } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { BLOCK_SIZE } from '../hash.ts';
 import type { FsManifest } from '../manifest.ts';
 import { FsCapture } from './fs-capture.ts';
@@ -342,15 +343,56 @@ describe('FsCapture', () => {
     await writeFile(join(src, 'c'), 'also small');
     // removals come before additions: b goes after the walk saw it, before it is read
     sink.onRecord = async (rec) => {
-      if (rec.kind === 'op' && rec.op.op === 'unlink') await unlink(join(src, 'b'));
+      if (rec.kind === 'op' && rec.op.op === 'unlink' && rec.op.path === 'a') await unlink(join(src, 'b'));
     };
     const r = await cap.pass(sink);
     assert.equal(r.complete, true);
     assert.equal(cap.lastPass().raced, 1);
+    // The pass ends as the volume was when it looked again: without b, not with an empty b.
+    await assertSame(src, dst, 'after the pass b vanished in');
     sink.onRecord = undefined;
     await cap.pass(sink);
     await assertSame(src, dst, 'after the next pass');
     cap.close();
+  });
+
+  it('ends no pass with a file that was never there: one renamed over again and again is whole after every complete pass', async () => {
+    const { src, dst, sink } = await setup();
+    for (let i = 0; i < 100; i++) await writeFile(join(src, `pad${i}`), Buffer.alloc(20_000, i));
+    // Another process replaces stamp.json as fast as it can (write a temporary file, rename it over).
+    const writer = spawn(process.execPath, ['-e', `
+      const { writeFileSync, renameSync } = require('node:fs');
+      const [dir, ms] = process.argv.slice(1);
+      const end = Date.now() + Number(ms);
+      for (let seq = 1; Date.now() < end; seq++) {
+        writeFileSync(dir + '/stamp.json.tmp', JSON.stringify({ seq, pad: 'x'.repeat(seq % 300) }));
+        renameSync(dir + '/stamp.json.tmp', dir + '/stamp.json');
+      }`, src, '3000'], { stdio: 'ignore' });
+    const exited = new Promise((r) => writer.once('exit', r));
+    // From its first rename on, stamp.json is always there, whole.
+    while (!existsSync(join(src, 'stamp.json'))) await new Promise((r) => setTimeout(r, 5));
+    const cap = new FsCapture({ volume: 'vol', root: src });
+    const problems: string[] = [];
+    let complete = 0;
+    let passes = 0;
+    const end = Date.now() + 2500;
+    while (Date.now() < end) {
+      const r = await cap.pass(sink);
+      passes++;
+      if (!r.complete) continue;
+      complete++;
+      try {
+        const stamp = JSON.parse(await readFile(join(dst, 'stamp.json'), 'utf8')) as { seq: number };
+        assert.ok(stamp.seq >= 1);
+      } catch (err: unknown) {
+        problems.push(`pass ${passes}: ${(err as Error).message}`);
+      }
+    }
+    await exited;
+    await cap.pass(sink);
+    await assertSame(src, dst, 'once the writer stopped');
+    cap.close();
+    assert.deepEqual(problems.slice(0, 5), [], `${problems.length} of ${complete} complete passes (of ${passes}) had no whole stamp`);
   });
 
   it('takes files that vanish, turn into links or shrink while read as races, fixed next pass', async () => {
