@@ -4,8 +4,9 @@ import { versionCommand } from './version.ts';
 import { vraCommand } from '../vra/command.ts';
 import { zccCommand } from '../zcc/command.ts';
 import { managerCommand } from '../manager/command.ts';
+import { restoreCommand } from '../restore/command.ts';
 
-const commands: readonly Command[] = [managerCommand, vraCommand, zccCommand, diagCommand, versionCommand];
+const commands: readonly Command[] = [managerCommand, vraCommand, zccCommand, restoreCommand, diagCommand, versionCommand];
 
 export function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -1,6 +1,7 @@
 // The VRA's control API, for the operator: HTTPS with the VRA's own certificate, every request
-// authenticated with the operator's bearer token. It configures streams and reads their figures;
-// replication traffic never comes here (that is the replication port).
+// authenticated with the operator's bearer token — but one: a restore pod downloads an export with
+// that export's own token (export-api.ts). It configures streams, reads their figures and makes
+// exports; replication traffic never comes here (that is the replication port).
 //
 //   GET    /v1/identity                          node, site, certificate and its fingerprint
 //   GET    /v1/streams                           every stream with its status
@@ -12,6 +13,10 @@
 //   POST   /v1/streams/{id}/checkpoints/{seq}/tags   target: tag a checkpoint {"tag"}
 //   POST   /v1/streams/{id}/materialise          target: {"checkpoint": seq|"latest", "targets": {volume: path}}
 //   POST   /v1/streams/{id}/verify               target: same body; compares with the source's digests
+//   POST   /v1/streams/{id}/exports              target: {"checkpoint", "volume", "ttlSeconds"?} → an export and its token
+//   GET    /v1/streams/{id}/exports              target: the stream's exports (no tokens)
+//   GET    /v1/exports/{id}                      the export stream; bearer = THE EXPORT'S TOKEN (src/restore)
+//   DELETE /v1/exports/{id}                      remove an export (transfers under way stop)
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isAbsolute, relative, resolve } from 'node:path';
@@ -19,12 +24,11 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { secretsEqual } from '../auth/secrets.ts';
 import { listen, type Listening } from '../net/listen.ts';
-import { JournalCorruptError } from '../replicator/journal/errors.ts';
-import { ReplicaError } from '../replicator/replica/errors.ts';
+import { serveExport } from './export-api.ts';
+import type { ExportStore } from './exports.ts';
+import { allow, HttpError, parse, readJson, send, toHttpError } from './http.ts';
 import type { Identity } from './identity.ts';
 import type { StreamRegistry } from './registry.ts';
-import { ConfigError } from './stream-config.ts';
-import { StreamError } from './target-stream.ts';
 
 export interface ControlApiOptions {
   port: number;
@@ -33,24 +37,13 @@ export interface ControlApiOptions {
   /** The bearer token the operator presents. */
   token: string;
   registry: StreamRegistry;
+  exports: ExportStore;
   /** Folders materialise may write into (restore volumes are mounted under them). */
   materialiseRoots: readonly string[];
   node: string;
   site: string;
   replicationPort: number;
   log: Logger;
-}
-
-const MAX_BODY = 1024 * 1024;
-
-class HttpError extends Error {
-  readonly status: number;
-  readonly code: string;
-  constructor(status: number, code: string, message: string) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
 }
 
 const tagBody = z.strictObject({ tag: z.string().min(1).max(253) });
@@ -71,13 +64,20 @@ export async function startControlApi(o: ControlApiOptions): Promise<Listening> 
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // Constant time, and the same answer for a missing, malformed or wrong token.
-    if (!secretsEqual(req.headers.authorization ?? '', `Bearer ${o.token}`)) throw new HttpError(401, 'Unauthenticated', 'a valid bearer token is required');
     const url = new URL(req.url ?? '/', 'https://vra');
     const parts = url.pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
     const method = req.method ?? 'GET';
-    if (parts[0] !== 'v1') throw new HttpError(404, 'NotFound', `no route ${url.pathname}`);
     const [, collection, id, sub, seqPart, subsub] = parts;
+    // A restore pod pulls an export with that export's own token, never the operator's.
+    if (parts[0] === 'v1' && collection === 'exports' && id !== undefined && sub === undefined && method === 'GET') return serveExport(o.exports, req, res, id, o.log);
+    // Constant time, and the same answer for a missing, malformed or wrong token.
+    if (!secretsEqual(req.headers.authorization ?? '', `Bearer ${o.token}`)) throw new HttpError(401, 'Unauthenticated', 'a valid bearer token is required');
+    if (parts[0] !== 'v1') throw new HttpError(404, 'NotFound', `no route ${url.pathname}`);
+    if (collection === 'exports' && id !== undefined && sub === undefined) {
+      allow(method, ['GET', 'DELETE']);
+      if (!await o.exports.delete(id)) throw new HttpError(404, 'NotFound', `no export ${id} on this VRA`);
+      return send(res, 200, { removed: true });
+    }
     if (collection === 'identity' && id === undefined) {
       allow(method, ['GET']);
       return send(res, 200, { node: o.node, site: o.site, cert: o.identity.cert, fingerprint: o.identity.fingerprint, servername: o.identity.servername, replicationPort: o.replicationPort });
@@ -90,11 +90,13 @@ export async function startControlApi(o: ControlApiOptions): Promise<Listening> 
     if (sub === undefined) {
       if (method === 'PUT') {
         const result = await o.registry.configure(id, await readJson(req));
+        await o.exports.dropRemovedVolumes(id);
         const stream = o.registry.get(id);
         return send(res, result.created ? 201 : 200, { ...result, status: stream?.status() });
       }
       if (method === 'DELETE') {
         const removed = await o.registry.remove(id, { keepData: url.searchParams.get('keepData') === 'true' });
+        await o.exports.dropStream(id);
         if (!removed) throw new HttpError(404, 'NotFound', `no stream ${id} on this VRA`);
         return send(res, 200, { removed: true });
       }
@@ -126,6 +128,23 @@ export async function startControlApi(o: ControlApiOptions): Promise<Listening> 
       const cp = await o.registry.target(id).tag(seq, tag);
       return send(res, 200, { seq: cp.seq, time: new Date(cp.time).toISOString(), tag: cp.tag, tags: cp.tags });
     }
+    if (sub === 'exports' && seqPart === undefined) {
+      if (method === 'POST') {
+        const { record, token } = await o.exports.create(id, await readJson(req));
+        return send(res, 201, {
+          exportId: record.id, token, path: `/v1/exports/${record.id}`,
+          checkpoint: { seq: record.checkpoint.seq, time: new Date(record.checkpoint.time).toISOString(), ...(record.checkpoint.tag !== '' && { tag: record.checkpoint.tag }) },
+          volume: record.volume, kind: record.kind, expiresAt: new Date(record.expiresAt).toISOString(), ...record.totals,
+        });
+      }
+      allow(method, ['GET', 'POST']);
+      o.registry.target(id);
+      const held = o.exports.list(id).map(({ id: exportId, ...e }) => ({
+        exportId, ...e, checkpoint: { ...e.checkpoint, time: new Date(e.checkpoint.time).toISOString() },
+        createdAt: new Date(e.createdAt).toISOString(), expiresAt: new Date(e.expiresAt).toISOString(),
+      }));
+      return send(res, 200, { exports: held });
+    }
     if ((sub === 'materialise' || sub === 'verify') && seqPart === undefined) {
       allow(method, ['POST']);
       const body = parse(recoverBody, await readJson(req));
@@ -153,45 +172,4 @@ export async function startControlApi(o: ControlApiOptions): Promise<Listening> 
   }
 
   return listen(server, o.port, o.host);
-}
-
-function allow(method: string, methods: readonly string[]): void {
-  if (!methods.includes(method)) throw new HttpError(405, 'MethodNotAllowed', `${method} is not allowed here (${methods.join(', ')})`);
-}
-
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  throw new HttpError(400, 'Invalid', r.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(body)'}: ${i.message}`).join('; '));
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new HttpError(413, 'TooLarge', `the body is larger than ${MAX_BODY} bytes`);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err: unknown) {
-    throw new HttpError(400, 'Invalid', `the body is not JSON: ${(err as Error).message}`);
-  }
-}
-
-function toHttpError(err: unknown): HttpError {
-  if (err instanceof HttpError) return err;
-  if (err instanceof ConfigError) return new HttpError(400, 'Invalid', err.message);
-  if (err instanceof StreamError) return new HttpError(err.code === 'NotFound' ? 404 : err.code === 'Conflict' ? 409 : 400, err.code, err.message);
-  // Errors of the replicator that describe a request it cannot honour (a checkpoint out of range,
-  // a non-empty restore target, a damaged journal) are for the caller to see and fix.
-  if (err instanceof ReplicaError) return new HttpError(409, err.code, err.message);
-  if (err instanceof JournalCorruptError) return new HttpError(409, 'JournalCorrupt', err.message);
-  return new HttpError(500, 'Internal', err instanceof Error ? err.message : String(err));
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }

@@ -1,6 +1,7 @@
 // The VRA's figures for Prometheus, read from its streams at scrape time (cheaper than tracking).
 // Series carry the stream id and the VPG (namespace, name) so dashboards join them with the VPGs.
 import { Registry } from '../runtime/metrics.ts';
+import type { ExportStore } from './exports.ts';
 import type { StreamRegistry } from './registry.ts';
 import type { SyncState } from './source-stream.ts';
 import type { VolumeSyncState } from './source-volumes.ts';
@@ -9,7 +10,7 @@ const SYNC_STATES: readonly SyncState[] = ['connecting', 'initial-sync', 'delta-
 const VOLUME_STATES: readonly VolumeSyncState[] = ['initial-sync', 'delta-sync', 'bitmap-sync', 'protecting'];
 type L = 'stream' | 'namespace' | 'vpg';
 
-export function vraMetrics(streams: StreamRegistry): Registry {
+export function vraMetrics(streams: StreamRegistry, exports?: ExportStore): Registry {
   const registry = new Registry();
   const rpo = registry.gauge<L>({ name: 'zcsp_vra_rpo_seconds', help: 'Source: seconds since the capture time of the newest checkpoint the recovery side made durable.', labelNames: ['stream', 'namespace', 'vpg'] });
   const sync = registry.gauge<L | 'state'>({ name: 'zcsp_vra_sync_state', help: 'Source: 1 for the sync state the stream is in.', labelNames: ['stream', 'namespace', 'vpg', 'state'] });
@@ -26,7 +27,10 @@ export function vraMetrics(streams: StreamRegistry): Registry {
   const volumeSync = registry.gauge<L | 'volume' | 'state'>({ name: 'zcsp_vra_volume_sync_state', help: 'Source: 1 for the sync state each volume is in (a volume added to a running stream syncs on its own).', labelNames: ['stream', 'namespace', 'vpg', 'volume', 'state'] });
   const volumeBytes = registry.gauge<L | 'volume'>({ name: 'zcsp_vra_volume_replica_bytes', help: 'Target: bytes a volume holds in the replica (as of the oldest recoverable checkpoint).', labelNames: ['stream', 'namespace', 'vpg', 'volume'] });
   const failed = registry.gauge<L | 'role'>({ name: 'zcsp_vra_stream_failed', help: '1 for a configured stream that failed to start (its journal is damaged, say); see the VRA log or the control API for why.', labelNames: ['stream', 'namespace', 'vpg', 'role'] });
-  const all = [failed, rpo, sync, progress, buffered, bufferLimit, wire, raw, connected, journal, checkpoints, history, durable, volumeSync, volumeBytes];
+  const exportsHeld = registry.gauge<L>({ name: 'zcsp_vra_exports', help: 'Target: exports held (a checkpoint\'s volume in scratch, waiting for a restore to pull it).', labelNames: ['stream', 'namespace', 'vpg'] });
+  const exportsRunning = registry.gauge<L>({ name: 'zcsp_vra_exports_in_progress', help: 'Target: export transfers to restore pods under way.', labelNames: ['stream', 'namespace', 'vpg'] });
+  const exportBytes = registry.counter<L>({ name: 'zcsp_vra_export_bytes_total', help: 'Target: volume content bytes sent to restore pods since the VRA started.', labelNames: ['stream', 'namespace', 'vpg'] });
+  const all = [exportsHeld, exportsRunning, failed, rpo, sync, progress, buffered, bufferLimit, wire, raw, connected, journal, checkpoints, history, durable, volumeSync, volumeBytes];
 
   // One collector refreshes every series (streams come and go, so it starts from nothing); it
   // hangs on the first gauge registered, which renders first.
@@ -56,6 +60,13 @@ export function vraMetrics(streams: StreamRegistry): Registry {
         durable.set(l, st.durableSeq);
         for (const v of st.volumes) volumeBytes.set({ ...l, volume: v.name }, v.bytes);
       }
+    }
+    for (const f of exports?.figures() ?? []) {
+      const l = { stream: f.stream, namespace: f.vpg.namespace, vpg: f.vpg.name };
+      exportsHeld.set(l, f.held);
+      exportsRunning.set(l, f.inProgress);
+      // The counter follows the store's running total (which only grows).
+      exportBytes.inc(l, f.bytesSent - exportBytes.get(l));
     }
   });
   return registry;

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { startReceiver } from '../replicator/ship/receiver.ts';
 import { startHttpServer } from '../runtime/http-server.ts';
 import { startControlApi } from './control-api.ts';
+import { ExportStore } from './exports.ts';
 import { loadOrCreateIdentity } from './identity.ts';
 import { vraMetrics } from './metrics.ts';
 import { StreamRegistry } from './registry.ts';
@@ -54,6 +55,8 @@ export async function startVra(o: VraOptions): Promise<Vra> {
   const identity = await loadOrCreateIdentity(o.dataDir, o.node);
   const registry = new StreamRegistry(o.dataDir, o.log);
   await registry.load();
+  const exports = new ExportStore(o.dataDir, registry, o.log.child({ component: 'exports' }));
+  await exports.load();
   const receiver = await startReceiver({
     ...(o.host !== undefined && { host: o.host }),
     port: o.port,
@@ -70,6 +73,7 @@ export async function startVra(o: VraOptions): Promise<Vra> {
     identity,
     token,
     registry,
+    exports,
     materialiseRoots: o.materialiseRoots,
     node: o.node,
     site: o.site,
@@ -80,7 +84,7 @@ export async function startVra(o: VraOptions): Promise<Vra> {
   const health = await startHttpServer({
     port: o.healthPort,
     ...(o.host !== undefined && { host: o.host }),
-    registry: vraMetrics(registry),
+    registry: vraMetrics(registry, exports),
     health: [{ name: 'ping', check: () => undefined }],
     ready: [
       { name: 'shutdown', check: () => (stopping ? 'shutting down' : undefined) },
@@ -103,6 +107,7 @@ export async function startVra(o: VraOptions): Promise<Vra> {
     async close() {
       stopping = true;
       clearInterval(probe);
+      await exports.close();
       await control.close();
       await receiver.close();
       await registry.close();

@@ -15,6 +15,21 @@ export const REPLICATION_ALPN = 'zcsp-replication/1';
 /** The largest payload either side accepts. */
 export const MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
 
+/**
+ * The constants that make a family of frames: the replication protocol's, and the export stream's
+ * (src/restore/format.ts), which reuses this framing (and its decoder) under its own magic so
+ * that neither side can mistake one stream for the other.
+ */
+export interface FrameFormat {
+  magic: number;
+  /** The magic as text, for messages. */
+  name: string;
+  version: number;
+  maxPayload: number;
+}
+
+export const REPLICATION_FRAMES: FrameFormat = { magic: MAGIC, name: 'ZCSR', version: PROTOCOL_VERSION, maxPayload: MAX_PAYLOAD_BYTES };
+
 export const PROTOCOL_ERROR_CODES = [
   'BadMagic',
   'UnsupportedVersion',
@@ -48,10 +63,10 @@ export interface Frame {
  * One frame from payload parts: the parts are copied once, into the frame. `isKnownType` is not
  * checked here: the message layer owns the list of types.
  */
-export function encodeFrame(type: number, parts: readonly Uint8Array[]): Buffer {
+export function encodeFrame(type: number, parts: readonly Uint8Array[], format = REPLICATION_FRAMES): Buffer {
   let length = 0;
   for (const p of parts) length += p.length;
-  const frame = allocFrame(type, length);
+  const frame = allocFrame(type, length, format);
   let at = HEADER_BYTES;
   for (const p of parts) {
     frame.set(p, at);
@@ -64,11 +79,11 @@ export function encodeFrame(type: number, parts: readonly Uint8Array[]): Buffer 
  * A frame of `length` payload bytes whose payload the caller fills in place (at HEADER_BYTES),
  * then seals with sealFrame: for RECORDS, so a batch is copied once, straight into its frame.
  */
-export function allocFrame(type: number, length: number): Buffer {
-  if (length > MAX_PAYLOAD_BYTES) throw new ProtocolError('TooLarge', `payload of ${length} bytes exceeds ${MAX_PAYLOAD_BYTES}`);
+export function allocFrame(type: number, length: number, format = REPLICATION_FRAMES): Buffer {
+  if (length > format.maxPayload) throw new ProtocolError('TooLarge', `payload of ${length} bytes exceeds ${format.maxPayload}`);
   const frame = Buffer.allocUnsafe(HEADER_BYTES + length);
-  frame.writeUInt32BE(MAGIC, 0);
-  frame.writeUInt8(PROTOCOL_VERSION, 4);
+  frame.writeUInt32BE(format.magic, 0);
+  frame.writeUInt8(format.version, 4);
   frame.writeUInt8(type, 5);
   frame.writeUInt16BE(0, 6);
   frame.writeUInt32BE(length, 8);
@@ -98,6 +113,16 @@ export class FrameDecoder {
   /** Bytes consumed so far: error messages name the offset of the bad frame. */
   private offset = 0;
   private failed: ProtocolError | undefined;
+  private readonly format: FrameFormat;
+
+  constructor(format = REPLICATION_FRAMES) {
+    this.format = format;
+  }
+
+  /** Bytes consumed by complete frames so far. */
+  get consumed(): number {
+    return this.offset;
+  }
 
   /** Bytes held that do not make a complete frame yet. */
   get pendingBytes(): number {
@@ -106,12 +131,21 @@ export class FrameDecoder {
 
   /** Feeds a chunk; returns the frames it completed, in order. */
   push(chunk: Buffer): Frame[] {
+    const frames: Frame[] = [];
+    this.pushEach(chunk, (f) => frames.push(f));
+    return frames;
+  }
+
+  /**
+   * Feeds a chunk and hands each frame to `take` as soon as it is complete: the frames before a
+   * bad one are taken before the error is thrown (so the caller knows where the stream was).
+   */
+  pushEach(chunk: Buffer, take: (frame: Frame) => void): void {
     if (this.failed !== undefined) throw this.failed;
     if (chunk.length > 0) {
       this.chunks.push(chunk);
       this.buffered += chunk.length;
     }
-    const frames: Frame[] = [];
     try {
       for (;;) {
         if (this.header === undefined) {
@@ -127,15 +161,14 @@ export class FrameDecoder {
         if (expected !== actual) {
           throw new ProtocolError('BadChecksum', `frame at offset ${this.offset} (type ${header[5]}, ${payload.length} bytes) has CRC-32 ${hex(actual)}, its header says ${hex(expected)}`);
         }
-        frames.push({ type: header.readUInt8(5), payload });
         this.offset += HEADER_BYTES + payload.length;
         this.header = undefined;
+        take({ type: header.readUInt8(5), payload });
       }
     } catch (err: unknown) {
       if (err instanceof ProtocolError) this.failed = err;
       throw err;
     }
-    return frames;
   }
 
   /** The stream ended: throws Truncated when it ended inside a frame. */
@@ -151,12 +184,13 @@ export class FrameDecoder {
 
   private checkHeader(h: Buffer): number {
     const at = `frame at offset ${this.offset}`;
+    const f = this.format;
     const magic = h.readUInt32BE(0);
-    if (magic !== MAGIC) throw new ProtocolError('BadMagic', `${at} starts with ${hex(magic)}, not ${hex(MAGIC)} ("ZCSR")`);
+    if (magic !== f.magic) throw new ProtocolError('BadMagic', `${at} starts with ${hex(magic)}, not ${hex(f.magic)} ("${f.name}")`);
     const version = h.readUInt8(4);
-    if (version !== PROTOCOL_VERSION) throw new ProtocolError('UnsupportedVersion', `${at} is protocol version ${version}; this side speaks ${PROTOCOL_VERSION}`);
+    if (version !== f.version) throw new ProtocolError('UnsupportedVersion', `${at} is protocol version ${version}; this side speaks ${f.version}`);
     const length = h.readUInt32BE(8);
-    if (length > MAX_PAYLOAD_BYTES) throw new ProtocolError('TooLarge', `${at} announces ${length} payload bytes, more than ${MAX_PAYLOAD_BYTES}`);
+    if (length > f.maxPayload) throw new ProtocolError('TooLarge', `${at} announces ${length} payload bytes, more than ${f.maxPayload}`);
     return length;
   }
 

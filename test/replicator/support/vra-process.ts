@@ -52,6 +52,12 @@ export class VraProcess {
     return this.#ports.replication;
   }
 
+  /** The control port (HTTPS): exports are downloaded from it too. */
+  get controlPort(): number {
+    if (this.#ports === undefined) throw new Error(`${this.options.name} is not running`);
+    return this.#ports.control;
+  }
+
   get healthUrl(): string {
     if (this.#ports === undefined) throw new Error(`${this.options.name} is not running`);
     return `http://127.0.0.1:${this.#ports.health}`;
