@@ -77,6 +77,16 @@ spec:
 const extraVolume = (node: string): string =>
   claimWithPod({ namespace: 'acme-prod', claim: 'app-extra', pod: 'extra-writer', nodeSelector: `kubernetes.io/hostname: ${node}`, args: 'diag, --port, "8082"' });
 
+/** A VPG of acme's in acme-prod, from prod to `recoverySite` (dr unless given). */
+const acmeVpg = (name: string, volumes: string, o: { recoverySite?: string; serviceProfile?: string } = {}): string => `apiVersion: zcsp.io/v1alpha1
+kind: VPG
+metadata: { name: ${name}, namespace: acme-prod }
+spec:
+${o.serviceProfile === undefined ? '' : `  serviceProfile: ${o.serviceProfile}\n`}  protectedSite: prod
+  recoverySite: ${o.recoverySite ?? 'dr'}
+  volumes: ${volumes}
+  recovery: { namespace: acme-dr, testNamespace: acme-test }`;
+
 /** VPGs the operator cannot protect as they are, each for another reason. */
 const badManifests = `
 apiVersion: zcsp.io/v1alpha1
@@ -91,42 +101,13 @@ spec: { nodeSelector: { zcsp.io/site: nowhere }, vra: { storage: { size: 1Gi } }
 ---
 ${claimWithPod({ namespace: 'acme-prod', claim: 'bronze-data', pod: 'bronze-app', nodeSelector: 'zcsp.io/site: prod', args: 'diag, --port, "8081", --stamp, /data/stamp.json' })}
 ---
-apiVersion: zcsp.io/v1alpha1
-kind: VPG
-metadata: { name: missing-claim, namespace: acme-prod }
-spec:
-  protectedSite: prod
-  recoverySite: dr
-  volumes: { claimNames: [app-logs] }
-  recovery: { namespace: acme-dr, testNamespace: acme-test }
+${acmeVpg('missing-claim', '{ claimNames: [app-logs] }')}
 ---
-apiVersion: zcsp.io/v1alpha1
-kind: VPG
-metadata: { name: bronze, namespace: acme-prod }
-spec:
-  serviceProfile: bronze
-  protectedSite: prod
-  recoverySite: dr
-  volumes: { claimNames: [bronze-data] }
-  recovery: { namespace: acme-dr, testNamespace: acme-test }
+${acmeVpg('bronze', '{ claimNames: [bronze-data] }', { serviceProfile: 'bronze' })}
 ---
-apiVersion: zcsp.io/v1alpha1
-kind: VPG
-metadata: { name: nowhere, namespace: acme-prod }
-spec:
-  protectedSite: prod
-  recoverySite: empty
-  volumes: { claimNames: [app-data] }
-  recovery: { namespace: acme-dr, testNamespace: acme-test }
+${acmeVpg('nowhere', '{ claimNames: [app-data] }', { recoverySite: 'empty' })}
 ---
-apiVersion: zcsp.io/v1alpha1
-kind: VPG
-metadata: { name: again, namespace: acme-prod }
-spec:
-  protectedSite: prod
-  recoverySite: dr
-  volumes: { selector: { matchLabels: { app: web } } }
-  recovery: { namespace: acme-dr, testNamespace: acme-test }
+${acmeVpg('again', '{ selector: { matchLabels: { app: web } } }')}
 `;
 
 interface VpgStatus {

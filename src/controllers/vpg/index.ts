@@ -21,7 +21,7 @@ import {
   PERSISTENT_VOLUME_CLAIMS, PODS, SECRETS, defineController, isDeleting, watchSource,
   type ControllerDefinition, type CustomObject, type Secret,
 } from '../../runtime/index.ts';
-import type { PersistentVolume } from '../../kube/objects.ts';
+import type { PersistentVolume, Pod } from '../../kube/objects.ts';
 import type { OperatorConfig } from '../config.ts';
 import { LABEL_ROLE, ROLE_VRA } from '../labels.ts';
 import { PERSISTENT_VOLUMES, SERVICE_PROFILES, SITES, VPGS, ZCCS, ZORGS } from '../resources.ts';
@@ -89,6 +89,8 @@ export function vpgController(config: OperatorConfig): ControllerDefinition<Cust
           state.client = new VraClient(state.controlToken);
         }
       }
+      // Pins of VRA pods that are gone (replaced, node left) are dropped.
+      state.client?.retain(new Set(ctx.cache.list<Pod>(PODS, { namespace: ns, labels: { [LABEL_ROLE]: ROLE_VRA } }).map((p) => p.metadata?.uid ?? '')));
       if (isDeleting(obj)) return reconcileVpg.deleting(ctx, config, obj, vpg, state);
       const plan = planVpg(ctx.cache, config, vpg, new Date());
       refs.set(key, plan.refs);

@@ -62,7 +62,9 @@ export function planVpg(cache: CacheReader, config: OperatorConfig, vpg: VPG, no
   const namespace = vpg.metadata.namespace ?? '';
   const refs = [`ns:${namespace}`, `site:${vpg.spec.protectedSite}`, `site:${vpg.spec.recoverySite}`];
   if (vpg.spec.serviceProfile !== undefined) refs.push(`profile:${vpg.spec.serviceProfile}`);
-  const zorgs = cache.list<CustomObject>(ZORGS).flatMap((z) => parseLenient(() => parseObject(zorgKind, z)));
+  // Parsed only where the namespace is listed: this runs for every VPG every few seconds.
+  const listing = (o: CustomObject): boolean => ((o.spec as { namespaces?: unknown } | undefined)?.namespaces as unknown[] | undefined)?.includes(namespace) === true;
+  const zorgs = cache.list<CustomObject>(ZORGS).filter(listing).flatMap((z) => parseLenient(() => parseObject(zorgKind, z)));
   const zorg = zorgOf(zorgs, namespace);
   if (zorg === undefined) {
     return { refs, blocker: { reason: 'ZorgNotFound', message: `namespace ${namespace} belongs to no Zorg: a VPG must live in a tenant's namespace` } };
@@ -228,6 +230,7 @@ function earlierBytes(cache: CacheReader, zorg: Zorg, vpg: VPG): bigint {
 /** The tenant's connector: a Ready pod to tunnel through, and its credentials. */
 function zccOf(cache: CacheReader, config: OperatorConfig, zorg: string): { zcc: Zcc } | { blocker: Blocker } {
   const zccs = cache.list<CustomObject>(ZCCS, { namespace: config.namespace })
+    .filter((o) => (o.spec as { zorg?: unknown } | undefined)?.zorg === zorg)
     .flatMap((o) => parseLenient(() => parseObject(zccKind, o)))
     .filter((z) => z.spec.zorg === zorg && z.metadata.deletionTimestamp === undefined)
     .sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
