@@ -166,6 +166,12 @@ const checkpointRef = z.strictObject({
   tag: z.string().max(128).optional().describe('Its tag: set by the tenant, app-consistent, or "tested at …" after a failover test.'),
 });
 
+const operationStep = z.strictObject({
+  name: z.string().min(1).max(128).describe('The step: Prepare, Restore, Start <group>, Stop, …'),
+  startTime: timestamp('When it started.'),
+  endTime: timestamp('When it ended.').optional(),
+});
+
 const SyncType = z.enum(['Initial', 'Bitmap', 'Delta']);
 
 const PHASES = [
@@ -229,7 +235,8 @@ export const VPGStatus = z.strictObject({
     startTime: timestamp('When the test started.'),
     endTime: timestamp('When the test stopped.').optional(),
     checkpoint: checkpointRef.describe('The checkpoint the test recovered.'),
-    result: OperationResult.describe('Succeeded, Failed or Stopped.'),
+    result: OperationResult.describe('Succeeded (the workloads ran), Failed, or Stopped (before they ran).'),
+    rtoSeconds: z.int().min(0).optional().describe('Seconds from the request to the recovered workloads running.'),
   }).optional().describe('The latest failover test: the test reminder counts from its start.'),
   operation: z.strictObject({
     type: OperationType.describe('FailoverTest, Failover or Move.'),
@@ -238,6 +245,11 @@ export const VPGStatus = z.strictObject({
     checkpoint: checkpointRef.optional().describe('The checkpoint being recovered.'),
     commitDeadline: timestamp('When the commit policy acts if no decision comes first.').optional(),
     message: z.string().max(1024).optional().describe('What the operation is doing, for people.'),
+    progressPercent: z.int().min(0).max(100).optional().describe('How far the current stage is, in percent (restoring volumes: bytes restored of the total).'),
+    error: z.string().max(1024).optional()
+      .describe('Why the operation cannot go on (it retries while the cause may pass, e.g. no checkpoint yet): for a test, remove spec.operation to stop it.'),
+    steps: listMap(operationStep, ['name'], { max: 24 }, 'Each step taken so far, with its timings, in order.').optional(),
+    rtoSeconds: z.int().min(0).optional().describe('Seconds from the request to the recovered workloads running (the recovery time), once they run.'),
   }).optional().describe('The operation in progress.'),
   history: z.array(z.strictObject({
     type: OperationType.describe('FailoverTest, Failover or Move.'),
@@ -246,6 +258,7 @@ export const VPGStatus = z.strictObject({
     checkpoint: checkpointRef.optional().describe('The checkpoint it recovered.'),
     result: OperationResult.describe('Succeeded, Failed, RolledBack or Stopped.'),
     message: z.string().max(1024).optional().describe('Why it ended so.'),
+    rtoSeconds: z.int().min(0).optional().describe('Seconds from the request to the recovered workloads running.'),
   })).max(10).optional().describe('The latest finished operations, newest first (at most 10).'),
 }).describe('What the tenant watches: SLA state, RPO, journal, checkpoints, syncs, operations.');
 export type VPGStatus = z.output<typeof VPGStatus>;

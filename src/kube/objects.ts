@@ -3,7 +3,7 @@
 // Date, which the runtime's plain-JSON client never produces). Specs the controllers *write* use
 // client-node's spec types (V1PodSpec, …), which have no timestamps.
 import type {
-  V1DeploymentSpec, V1PersistentVolumeClaimSpec, V1PersistentVolumeSpec, V1PodSpec, V1PolicyRule, RbacV1Subject, V1RoleRef, V1ServiceSpec,
+  V1DeploymentSpec, V1JobSpec, V1PersistentVolumeClaimSpec, V1StatefulSetSpec, V1PersistentVolumeSpec, V1PodSpec, V1PolicyRule, RbacV1Subject, V1RoleRef, V1ServiceSpec,
 } from '@kubernetes/client-node';
 import type { KubeObject } from '../runtime/index.ts';
 
@@ -22,7 +22,7 @@ export interface ContainerStatus {
   state?: {
     waiting?: { reason?: string; message?: string };
     running?: { startedAt?: string };
-    terminated?: { reason?: string; exitCode?: number; finishedAt?: string };
+    terminated?: { reason?: string; exitCode?: number; finishedAt?: string; message?: string };
   };
 }
 
@@ -62,6 +62,22 @@ export interface Deployment extends KubeObject {
     updatedReplicas?: number;
     availableReplicas?: number;
     conditions?: { type: string; status: string; reason?: string; message?: string }[];
+  };
+}
+
+export interface StatefulSet extends KubeObject {
+  spec?: V1StatefulSetSpec;
+  status?: { observedGeneration?: number; replicas?: number; readyReplicas?: number; availableReplicas?: number };
+}
+
+export interface Job extends KubeObject {
+  spec?: V1JobSpec;
+  status?: {
+    active?: number;
+    succeeded?: number;
+    failed?: number;
+    completionTime?: string;
+    conditions?: { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string }[];
   };
 }
 

@@ -18,13 +18,14 @@
 import { parseObject } from '../../crds/parse.ts';
 import { vpgKind } from '../../crds/vpg.ts';
 import {
-  PERSISTENT_VOLUME_CLAIMS, PODS, SECRETS, defineController, isDeleting, watchSource,
+  DEPLOYMENTS, PERSISTENT_VOLUME_CLAIMS, PODS, SECRETS, defineController, isDeleting, watchSource,
   type ControllerDefinition, type CustomObject, type Secret,
 } from '../../runtime/index.ts';
 import type { PersistentVolume, Pod } from '../../kube/objects.ts';
 import type { OperatorConfig } from '../config.ts';
 import { LABEL_ROLE, ROLE_VRA } from '../labels.ts';
-import { PERSISTENT_VOLUMES, SERVICE_PROFILES, SITES, VPGS, ZCCS, ZORGS } from '../resources.ts';
+import { JOBS, NETWORK_POLICIES, PERSISTENT_VOLUMES, SERVICE_PROFILES, SITES, STATEFUL_SETS, VPGS, ZCCS, ZORGS } from '../resources.ts';
+import { vpgKeyOf } from './operation/labels.ts';
 import { ReverseIndex } from '../reverse-index.ts';
 import { VRA_CONTROL_SECRET } from '../site/control-secret.ts';
 import { VpgMetrics } from './metrics.ts';
@@ -51,20 +52,26 @@ export function vpgController(config: OperatorConfig): ControllerDefinition<Cust
     for: VPGS,
     workers: 4,
     watches: [
-      watchSource({ resource: PERSISTENT_VOLUME_CLAIMS, map: (pvc) => keysOf(`ns:${pvc.metadata?.namespace ?? ''}`) }),
+      watchSource({ resource: PERSISTENT_VOLUME_CLAIMS, map: (pvc) => [...keysOf(`ns:${pvc.metadata?.namespace ?? ''}`), ...vpgKeyOf(pvc)] }),
       watchSource<PersistentVolume>({ resource: PERSISTENT_VOLUMES, map: (pv) => keysOf(`ns:${pv.spec?.claimRef?.namespace ?? ''}`) }),
       // Pods everywhere: VRA and ZCC pods of the provider namespace, and the tenants' pods that
       // mount a claim (a CSI volume is read through the mount of a pod that uses it).
       watchSource({
         resource: PODS,
         map: (pod) => {
-          if (pod.metadata?.namespace !== ns) return keysOf(`ns:${pod.metadata?.namespace ?? ''}`);
+          if (pod.metadata?.namespace !== ns) return [...keysOf(`ns:${pod.metadata?.namespace ?? ''}`), ...vpgKeyOf(pod)];
           return pod.metadata.labels?.[LABEL_ROLE] === ROLE_VRA
             ? keysOf(`site:${pod.metadata.annotations?.['zcsp.io/site-name'] ?? ''}`)
             : keysOf(`zorg:${pod.metadata.labels?.['zcsp.io/zorg'] ?? ''}`);
         },
       }),
       watchSource({ resource: SECRETS, namespace: ns, map: () => [] }),
+      // What a recovery made in a recovery namespace (restore Jobs, workload copies): by the
+      // VPG they are labelled with. Deployments and StatefulSets are also the workloads copied.
+      watchSource({ resource: JOBS, map: vpgKeyOf }),
+      watchSource({ resource: DEPLOYMENTS, map: vpgKeyOf }),
+      watchSource({ resource: STATEFUL_SETS, map: vpgKeyOf }),
+      watchSource({ resource: NETWORK_POLICIES, map: vpgKeyOf }),
       watchSource({ resource: ZORGS, map: (z) => keysOf(`zorg:${z.metadata?.name ?? ''}`) }),
       watchSource({ resource: SERVICE_PROFILES, map: (p) => keysOf(`profile:${p.metadata?.name ?? ''}`) }),
       watchSource({ resource: SITES, map: (s) => keysOf(`site:${s.metadata?.name ?? ''}`) }),
@@ -91,7 +98,10 @@ export function vpgController(config: OperatorConfig): ControllerDefinition<Cust
       }
       // Pins of VRA pods that are gone (replaced, node left) are dropped.
       state.client?.retain(new Set(ctx.cache.list<Pod>(PODS, { namespace: ns, labels: { [LABEL_ROLE]: ROLE_VRA } }).map((p) => p.metadata?.uid ?? '')));
-      if (isDeleting(obj)) return reconcileVpg.deleting(ctx, config, obj, vpg, state);
+      if (isDeleting(obj)) {
+        const wait = await reconcileVpg.deleting(ctx, config, obj, vpg, state);
+        return wait === undefined ? undefined : { requeueAfter: wait };
+      }
       const plan = planVpg(ctx.cache, config, vpg, new Date());
       refs.set(key, plan.refs);
       return { requeueAfter: await reconcileVpg.protect(ctx, config, obj, vpg, plan, state) };

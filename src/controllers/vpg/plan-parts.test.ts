@@ -181,7 +181,7 @@ describe('placement', () => {
 });
 
 describe('streams', () => {
-  const sla = { profile: 'gold', rpoAlertSeconds: 60, historyHours: 24, checkpointIntervalSeconds: 5, wanCompression: true, priority: 'High' as const, hardLimitBytes: 1024 ** 3, warningBytes: 768 * 1024 ** 2, limitText: '1Gi' };
+  const sla = { profile: 'gold', rpoAlertSeconds: 60, historyHours: 24, checkpointIntervalSeconds: 5, wanCompression: true, priority: 'High' as const, hardLimitBytes: 1024 ** 3, warningBytes: 768 * 1024 ** 2, testReminderMonths: 6, limitText: '1Gi' };
   const volumes = [{ name: 'data', kind: 'fs' as const, path: '/host/var/lib/pv/data' }];
   it('derives one stream token per stream from the control token', () => {
     assert.equal(streamToken('t', 's1'), streamToken('t', 's1'));

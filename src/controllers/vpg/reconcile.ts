@@ -12,6 +12,9 @@ import { VRA_CONTROL_PORT } from '../labels.ts';
 import { vraName } from '../site/vra-pod.ts';
 import type { VpgMetrics } from './metrics.ts';
 import type { Plan, Ready } from './plan.ts';
+import { applyOperation } from './operation/apply.ts';
+import { cleanupRecovery, failoverTest } from './operation/failover-test.ts';
+import { handleTagRequest } from './operation/tag-request.ts';
 import { vpgStatus, type StreamObservation, type VpgStatusInput } from './status/index.ts';
 import { desiredSource, desiredTarget, streamToken } from './streams.ts';
 import { VraApiError, isStreamMissing, type VraClient, type VraEndpoint } from './vra-client.ts';
@@ -53,12 +56,16 @@ async function protect(ctx: Ctx, config: OperatorConfig, obj: CustomObject, vpg:
     const before = vpg.status?.placement?.protectedNode;
     if (before !== undefined && before !== r.protectedNode) await moveSource(ctx, state.client, config.namespace, current, vpg, before, r.protectedNode, streamId);
     ({ source, target, tagged } = await syncStreams(ctx, state.client, state, vpg, r, streamId, state.controlToken));
+    if (source.kind === 'ok') await handleTagRequest(ctx, current, state.client, r.protectedVra, streamId);
   }
+  // Recovery needs only the recovery site: it runs whatever the protection plan says.
+  const now = new Date();
+  const op = await failoverTest({ ctx, config, obj: current, vpg, client: state.client, now });
   const placement = r !== undefined
     ? { protectedNode: r.protectedNode, recoveryNode: r.recoveryNode, streamId }
     : vpg.status?.placement;
   const input: VpgStatusInput = {
-    now: new Date(),
+    now,
     generation: vpg.metadata.generation ?? 0,
     previous: vpg.status,
     sla: plan.sla === undefined ? undefined : {
@@ -76,12 +83,17 @@ async function protect(ctx: Ctx, config: OperatorConfig, obj: CustomObject, vpg:
     target: target === undefined ? undefined : { ...target, ...(tagged !== undefined && { tagged }) },
     protectedVraReady: r?.protectedVra.ready ?? false,
     recoveryVraReady: r?.recoveryVra.ready ?? false,
+    ...(op?.phase !== undefined && { operation: { phase: op.phase, ...(op.substatus !== undefined && { substatus: op.substatus }) } }),
   };
-  const { status, events } = vpgStatus(input);
+  const { status: protection, events } = vpgStatus(input);
+  const { status, dueInMs } = applyOperation(protection, op, {
+    now, generation: vpg.metadata.generation ?? 0, created: current.metadata?.creationTimestamp, reminderMonths: plan.sla?.testReminderMonths,
+  });
   for (const e of events) ctx.event(current, { ...e, action: 'Protect' });
   await ctx.patchStatusIfChanged(current, status);
   state.metrics?.observe(vpg.metadata.namespace ?? '', vpg.metadata.name ?? '', input, status, Date.now());
-  return Math.min(POLL_MS, r?.bandwidthChangesInMs ?? POLL_MS);
+  const waits = [POLL_MS, r?.bandwidthChangesInMs, op?.requeue === true ? 100 : undefined, op?.requeueAfterMs, dueInMs];
+  return Math.max(100, Math.min(...waits.filter((w): w is number => w !== undefined)));
 }
 
 /**
@@ -191,8 +203,11 @@ function failure<S>(err: unknown): Observed<S> {
  * deletes the data unless spec.deletionPolicy is Retain. A VRA that is down holds the deletion
  * (it still holds the stream) unless its pod is gone.
  */
-async function deleting(ctx: Ctx, config: OperatorConfig, obj: CustomObject, vpg: VPG, state: VpgState): Promise<undefined> {
+async function deleting(ctx: Ctx, config: OperatorConfig, obj: CustomObject, vpg: VPG, state: VpgState): Promise<number | undefined> {
   if (!hasFinalizer(obj, VPG_FINALIZER)) return undefined;
+  // A test (or a recovery not committed) is removed first: its objects are only found through the VPG.
+  const left = await cleanupRecovery({ ctx, config, obj, vpg, client: state.client, now: new Date() });
+  if (left > 0) return 2000;
   const streamId = vpg.status?.placement?.streamId ?? vpg.metadata.uid ?? '';
   const keep = vpg.spec.deletionPolicy === 'Retain';
   const placement = vpg.status?.placement;

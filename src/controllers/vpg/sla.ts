@@ -29,6 +29,8 @@ export interface EffectiveSla {
   warningBytes: number | undefined;
   /** The hard limit as people read it: a size, or Unlimited. */
   limitText: string;
+  /** Months between failover tests before the Tested condition turns False; 0: no reminders. */
+  testReminderMonths: number;
 }
 
 export type SlaResult = { sla: EffectiveSla } | { blocker: Blocker };
@@ -102,6 +104,7 @@ function effective(profile: string | undefined, s: SlaFields | NonNullable<VPG['
     hardLimitBytes: hard,
     warningBytes: warning !== undefined && hard !== undefined && warning >= hard ? undefined : warning,
     limitText: hard === undefined ? 'Unlimited' : formatBytes(BigInt(hard)),
+    testReminderMonths: s.testReminderMonths,
   };
 }
 

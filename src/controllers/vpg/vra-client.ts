@@ -76,12 +76,18 @@ export class VraClient {
     return (await this.#call(vra, 'PUT', path, body, id)).body as T;
   }
 
+  /** `timeoutMs`: requests the VRA answers only when done (an export copies a volume; a tagged checkpoint waits until durable). */
+  async post<T>(vra: VraEndpoint, path: string, body: unknown, timeoutMs = TIMEOUT_MS): Promise<T> {
+    const id = await this.identity(vra);
+    return (await this.#call(vra, 'POST', path, body, id, timeoutMs)).body as T;
+  }
+
   async delete(vra: VraEndpoint, path: string): Promise<unknown> {
     const id = await this.identity(vra);
     return (await this.#call(vra, 'DELETE', path, undefined, id)).body;
   }
 
-  #call(vra: VraEndpoint, method: string, path: string, body: unknown, pinned: VraIdentity | undefined): Promise<{ body: unknown; peerCert: Buffer | undefined }> {
+  #call(vra: VraEndpoint, method: string, path: string, body: unknown, pinned: VraIdentity | undefined, timeoutMs = TIMEOUT_MS): Promise<{ body: unknown; peerCert: Buffer | undefined }> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const req = request({
@@ -96,7 +102,7 @@ export class VraClient {
         // First use: any certificate, checked against what the VRA says afterwards; then only it.
         ...(pinned === undefined ? { rejectUnauthorized: false } : { ca: pinned.cert, servername: pinned.servername }),
         agent: false,
-        timeout: TIMEOUT_MS,
+        timeout: timeoutMs,
       }, (res) => {
         const chunks: Buffer[] = [];
         const peerCert = (res.socket as TLSSocket).getPeerCertificate().raw as Buffer | undefined;
@@ -119,7 +125,7 @@ export class VraClient {
           resolve({ body: parsed, peerCert });
         });
       });
-      req.on('timeout', () => req.destroy(new VraApiError(0, 'Timeout', `${method} ${path}: no answer from the VRA at ${vra.host}:${vra.port} within ${TIMEOUT_MS} ms`)));
+      req.on('timeout', () => req.destroy(new VraApiError(0, 'Timeout', `${method} ${path}: no answer from the VRA at ${vra.host}:${vra.port} within ${timeoutMs} ms`)));
       req.on('error', reject);
       req.end(payload);
     });

@@ -1,0 +1,249 @@
+// Failover tests end to end on a real control plane, VRA and ZCC pods and restore Jobs as real
+// processes, the operator's controllers in this process: a tagged checkpoint from a while back is
+// restored into new claims in the test namespace (the restore pods verify the content against the
+// digest the source recorded at that checkpoint), the workload starts there on the recovery site,
+// isolated by NetworkPolicy, while production keeps running and replicating; stopping removes it
+// all and tags the checkpoint; the operator stopped during every step still finishes correctly;
+// a checkpoint that does not exist is a clear error.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, writeFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { REPO_ROOT, startCluster, type LocalCluster } from '../cluster/cluster.ts';
+import { waitFor } from '../cluster/net.ts';
+import { diffSnapshots, snapshotTree, type Snapshot } from '../replicator/support/snapshot.ts';
+import { OperatorConfig } from '../../src/controllers/config.ts';
+import { operatorControllers } from '../../src/controllers/index.ts';
+import { JOBS, NETWORK_POLICIES, PERSISTENT_VOLUMES, STATEFUL_SETS, VPGS, ZORGS } from '../../src/controllers/resources.ts';
+import { vraName } from '../../src/controllers/site/index.ts';
+import { VraClient } from '../../src/controllers/vpg/vra-client.ts';
+import type { Deployment, PersistentVolume, PersistentVolumeClaim, Pod } from '../../src/kube/objects.ts';
+import type { VPGStatus } from '../../src/crds/vpg.ts';
+import {
+  DEPLOYMENTS, KubeClient, Manager, NAMESPACES, PERSISTENT_VOLUME_CLAIMS, PODS, SECRETS, findStatusCondition, type Condition, type CustomObject, type Secret,
+} from '../../src/runtime/index.ts';
+
+const NS = 'zcsp-system';
+const config = OperatorConfig.parse({ namespace: NS, image: 'ghcr.io/zcsp/zcsp:dev' });
+const logger = pino({ level: process.env['ZCSP_TEST_LOG_LEVEL'] ?? 'silent' });
+const examples = join(REPO_ROOT, 'examples');
+const UID_LABEL = 'zcsp.io/vpg-uid';
+
+interface Vpg {
+  metadata?: { uid?: string; annotations?: Record<string, string> };
+  status?: VPGStatus;
+}
+const tested = (s: VPGStatus | undefined): { status: string; reason: string } | undefined => s?.conditions?.find((c) => c.type === 'Tested');
+
+describe('failover test', { timeout: 900_000 }, () => {
+  let cluster: LocalCluster;
+  let admin: KubeClient;
+  let manager: Manager;
+  let vras: VraClient;
+  const figures: Record<string, number | string> = {};
+
+  const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 180_000): Promise<void> =>
+    waitFor(async () => check(), { what, timeoutMs, intervalMs: 500 });
+  const vpg = async (): Promise<Vpg> => admin.get(VPGS, 'web', 'acme-prod');
+  const startManager = async (): Promise<Manager> => {
+    const m = new Manager({ kubeConfig: cluster.kubeConfig, logger, leaderElection: false, http: { port: 0, host: '127.0.0.1' } });
+    for (const c of operatorControllers(config)) m.add(c);
+    await m.start();
+    return m;
+  };
+  /** Where a claim's volume is on this machine. */
+  const volumeDir = async (claim: string, ns: string): Promise<string> => {
+    const pvc = await admin.get<PersistentVolumeClaim>(PERSISTENT_VOLUME_CLAIMS, claim, ns);
+    const pv = await admin.get<PersistentVolume>(PERSISTENT_VOLUMES, pvc.spec?.volumeName ?? '');
+    const node = pv.spec?.nodeAffinity?.required?.nodeSelectorTerms[0]?.matchExpressions?.[0]?.values?.[0] ?? '';
+    return cluster.nodePath(node, pv.spec?.hostPath?.path ?? '');
+  };
+  const stage = async (): Promise<string | undefined> => {
+    const s = (await vpg()).status?.operation;
+    return s === undefined ? undefined : `${s.stage}${s.error === undefined ? '' : ` (${s.error})`}`;
+  };
+  const waitStage = async (what: string, check: (op: NonNullable<VPGStatus['operation']> | undefined) => boolean, timeoutMs = 240_000): Promise<void> => {
+    await waitFor(async () => {
+      const op = (await vpg()).status?.operation;
+      if (!check(op)) throw new Error(`operation is ${op === undefined ? 'none' : `${op.stage}: ${op.message ?? ''} ${op.error ?? ''}`}`);
+      return true;
+    }, { what, timeoutMs, intervalMs: 300 });
+  };
+  const leftInTestNamespace = async (uid: string): Promise<string[]> => {
+    const sel = { labelSelector: `${UID_LABEL}=${uid}`, namespace: 'acme-test' };
+    const kinds = [DEPLOYMENTS, STATEFUL_SETS, JOBS, PERSISTENT_VOLUME_CLAIMS, NETWORK_POLICIES, SECRETS, PODS] as const;
+    const left: string[] = [];
+    for (const k of kinds) for (const o of (await admin.list(k, sel)).items) left.push(`${k.kind}/${o.metadata?.name ?? ''}`);
+    return left;
+  };
+  const onVra = async <T>(sub: string): Promise<T> => {
+    const { placement } = (await vpg()).status ?? {};
+    const pod = await admin.get<Pod>(PODS, vraName('dr', placement?.recoveryNode ?? ''), NS);
+    const ep = { uid: pod.metadata?.uid ?? '', host: pod.status?.podIP ?? '', port: 9441 };
+    return vras.get<T>(ep, `/v1/streams/${placement?.streamId ?? ''}/${sub}`);
+  };
+  const exportsOnVra = async (): Promise<unknown[]> => (await onVra<{ exports: unknown[] }>('exports')).exports;
+  const checkpointsOnVra = async (): Promise<{ seq: number; tags?: string[] }[]> => (await onVra<{ checkpoints: { seq: number; tags?: string[] }[] }>('checkpoints')).checkpoints;
+  const setOperation = (operation: unknown): Promise<CustomObject> => admin.mergePatch(VPGS, 'web', 'acme-prod', { spec: { operation } });
+
+  before(async () => {
+    cluster = await startCluster({ crashLoopBackoff: { initialMs: 500, maxMs: 2000 } });
+    admin = new KubeClient(cluster.kubeConfig);
+    await cluster.kubectl(['apply', '-f', join(REPO_ROOT, 'deploy/crds')]);
+    await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vpgs.zcsp.io', 'crd/zorgs.zcsp.io', 'crd/sites.zcsp.io', 'crd/zccs.zcsp.io', 'crd/serviceprofiles.zcsp.io']);
+    await admin.create(NAMESPACES, { metadata: { name: NS } });
+    manager = await startManager();
+    for (const file of ['01-sites.yaml', '02-service-profile.yaml', '03-zorg.yaml', '04-zcc.yaml']) await cluster.kubectl(['apply', '-f', join(examples, file)]);
+    await until('Zorg acme Ready', async () => findStatusCondition((await admin.get(ZORGS, 'acme')).status?.['conditions'] as Condition[] | undefined, 'Ready')?.status === 'True');
+    const secret = await admin.get<Secret>(SECRETS, 'zcsp-vra-control', NS);
+    vras = new VraClient(Buffer.from(secret.data?.['token'] ?? '', 'base64').toString('utf8'));
+    await cluster.kubectl(['apply', '-f', join(examples, '05-tenant-app.yaml'), '-f', join(examples, '06-vpg.yaml')]);
+    await cluster.kubectl(['wait', '--for=condition=MeetingSLA', '-n', 'acme-prod', 'vpg/web', '--timeout=300s']);
+  });
+
+  after(async () => {
+    await manager.stop();
+    await admin.close();
+    await cluster.stop();
+    process.stdout.write(`# failover test figures: ${JSON.stringify(figures)}\n`);
+  });
+
+  let tagged: Snapshot;
+  let tagTime = 0;
+
+  it('tags a checkpoint on request (annotation), and the tag is listed', async () => {
+    // Known data, then a tagged checkpoint that holds it.
+    const src = await volumeDir('app-data', 'acme-prod');
+    await mkdir(join(src, 'docs'), { recursive: true });
+    for (let i = 0; i < 30; i++) await writeFile(join(src, 'docs', `f${i}.bin`), Buffer.alloc(40_000 + i * 997, i + 1));
+    tagged = snapshotTree(join(src, 'docs'));
+    await admin.mergePatch(VPGS, 'web', 'acme-prod', { metadata: { annotations: { 'zcsp.io/tag-checkpoint': 'before-change' } } });
+    await until('the tag in status.checkpoints.tagged', async () => {
+      const v = await vpg();
+      const found = v.status?.checkpoints?.tagged?.find((c) => c.tag === 'before-change');
+      if (found !== undefined) tagTime = Date.parse(found.time);
+      return found !== undefined && v.metadata?.annotations?.['zcsp.io/tag-checkpoint'] === undefined;
+    });
+    // Production changes afterwards: the test must not show any of it.
+    for (let i = 0; i < 30; i += 2) await writeFile(join(src, 'docs', `f${i}.bin`), Buffer.alloc(1000, 0xee));
+    await rm(join(src, 'docs', 'f1.bin'));
+    await writeFile(join(src, 'docs', 'late.bin'), 'written after the tag');
+    // Bad tags are refused with an event, and the request goes.
+    await admin.mergePatch(VPGS, 'web', 'acme-prod', { metadata: { annotations: { 'zcsp.io/tag-checkpoint': 'x'.repeat(129) } } });
+    await until('the bad tag request removed', async () => (await vpg()).metadata?.annotations?.['zcsp.io/tag-checkpoint'] === undefined);
+  });
+
+  it('recovers a checkpoint from a while back into the test namespace and starts the workload there, production untouched', async () => {
+    // Let the tagged checkpoint age while production keeps changing.
+    await new Promise((r) => setTimeout(r, Math.max(0, tagTime + 60_000 - Date.now())));
+    const before = await vpg();
+    const prodPod = (await admin.list<Pod>(PODS, { namespace: 'acme-prod', labelSelector: 'app=web' })).items[0];
+    const latestBefore = Number(before.status?.checkpoints?.latest?.id ?? 0);
+    const t0 = Date.now();
+    await setOperation({ type: 'FailoverTest', checkpoint: { type: 'Named', name: 'before-change' } });
+    await waitStage('the test running', (op) => op?.stage === 'Running');
+    figures['testRunningMs'] = Date.now() - t0;
+    const v = await vpg();
+    const op = v.status?.operation;
+    assert.equal(v.status?.phase, 'Testing');
+    assert.equal(op?.checkpoint?.tag, 'before-change');
+    assert.ok(Math.abs(Date.parse(op.checkpoint.time) - tagTime) < 1000);
+    assert.ok((op.rtoSeconds ?? -1) >= 0);
+    assert.deepEqual(op.steps?.map((s) => s.name), ['Prepare', 'Restore', 'Start app']);
+    assert.ok(op.steps.every((s) => s.endTime !== undefined));
+    figures['rtoSeconds'] = op.rtoSeconds ?? -1;
+
+    // The recovered claim holds the source as it was at the tagged checkpoint.
+    const recovered = await admin.get<PersistentVolumeClaim>(PERSISTENT_VOLUME_CLAIMS, 'app-data', 'acme-test');
+    assert.equal(recovered.status?.phase, 'Bound');
+    assert.deepEqual(diffSnapshots(tagged, snapshotTree(join(await volumeDir('app-data', 'acme-test'), 'docs'))), []);
+    // The restore pod checked the whole volume against the source's digest of that checkpoint.
+    const job = (await admin.list(JOBS, { namespace: 'acme-test', labelSelector: `${UID_LABEL}=${v.metadata?.uid ?? ''}` })).items[0];
+    assert.ok(job?.spec?.template.spec?.containers[0]?.args?.includes('--verify'));
+    // The workload runs at the recovery site, isolated.
+    const copy = await admin.get<Deployment>(DEPLOYMENTS, 'web', 'acme-test');
+    assert.deepEqual(copy.spec?.template.spec?.nodeSelector, { 'zcsp.io/site': 'dr' });
+    const pods = (await admin.list<Pod>(PODS, { namespace: 'acme-test', labelSelector: 'app=web' })).items;
+    assert.equal(pods.length, 1);
+    assert.match(pods[0]?.spec?.nodeName ?? '', /^dr-/);
+    const policies = (await admin.list(NETWORK_POLICIES, { namespace: 'acme-test', labelSelector: `${UID_LABEL}=${v.metadata?.uid ?? ''}` })).items.map((p) => p.metadata?.name).sort();
+    assert.deepEqual(policies, ['zcsp-restore-web', 'zcsp-test-web']);
+    // Scratch copies and tokens are gone once restored.
+    assert.deepEqual(await exportsOnVra(), []);
+    assert.equal((await admin.list(SECRETS, { namespace: 'acme-test', labelSelector: `${UID_LABEL}=${v.metadata?.uid ?? ''}` })).items.length, 0);
+
+    // Production ran and replicated all along.
+    const prodNow = (await admin.list<Pod>(PODS, { namespace: 'acme-prod', labelSelector: 'app=web' })).items[0];
+    assert.equal(prodNow?.metadata?.uid, prodPod?.metadata?.uid);
+    await until('replication going on during the test', async () => Number((await vpg()).status?.checkpoints?.latest?.id ?? 0) > latestBefore + 2, 60_000);
+    assert.ok(((await vpg()).status?.rpoSeconds ?? Infinity) <= 60);
+    assert.equal(tested((await vpg()).status)?.reason, 'TestedRecently');
+  });
+
+  it('stopping the test removes all of it, tags the checkpoint and records the test', async () => {
+    const uid = (await vpg()).metadata?.uid ?? '';
+    await setOperation(null);
+    await waitStage('the test stopped', (op) => op === undefined);
+    assert.deepEqual(await leftInTestNamespace(uid), []);
+    const s = (await vpg()).status ?? {};
+    const last = s.history?.[0];
+    assert.equal(last?.type, 'FailoverTest');
+    assert.equal(last.result, 'Succeeded');
+    assert.equal(s.lastTest?.result, 'Succeeded');
+    assert.equal(s.lastTest.checkpoint.tag, 'before-change');
+    assert.notEqual(s.phase, 'Testing');
+    const testedTag = `tested at ${s.lastTest.startTime}`;
+    const testedId = s.lastTest.checkpoint.id;
+    // The status lists one tag per checkpoint (its first): the journal has the new one.
+    await until('the checkpoint tagged "tested at …"', async () => {
+      const listed = await checkpointsOnVra();
+      return listed.some((c) => String(c.seq) === testedId && (c.tags ?? []).includes(testedTag));
+    }, 60_000);
+    assert.equal(tested(s)?.status, 'True');
+  });
+
+  it('a checkpoint that is not in the journal is a clear error; stopping records a failed test', async () => {
+    await setOperation({ type: 'FailoverTest', checkpoint: { type: 'Named', name: 'no-such-tag' } });
+    await waitStage('the error', (op) => op?.error?.includes('no-such-tag') === true, 60_000);
+    assert.equal((await vpg()).status?.phase, 'Testing');
+    await setOperation(null);
+    await waitStage('the test stopped', (op) => op === undefined, 60_000);
+    const h = (await vpg()).status?.history?.[0];
+    assert.equal(h?.result, 'Failed');
+    assert.match(h.message ?? '', /no-such-tag/);
+  });
+
+  it('completes correctly when the operator stops during every step', async () => {
+    const uid = (await vpg()).metadata?.uid ?? '';
+    const restart = async (at: string): Promise<void> => {
+      await manager.stop();
+      logger.info({ at }, 'operator stopped');
+      manager = await startManager();
+    };
+    await setOperation({ type: 'FailoverTest' });
+    await waitStage('Preparing or later', (op) => op !== undefined);
+    await restart(`prepare: ${await stage() ?? ''}`);
+    await waitStage('restore Jobs created', (op) => op?.stage === 'Recovering');
+    await until('a restore Job', async () => (await admin.list(JOBS, { namespace: 'acme-test', labelSelector: `${UID_LABEL}=${uid}` })).items.length > 0, 60_000);
+    await restart('restore');
+    await waitStage('the workload starting', (op) => op?.steps?.some((s) => s.name === 'Start app') === true || op?.stage === 'Running');
+    await restart('start app');
+    await waitStage('the test running', (op) => op?.stage === 'Running');
+    await restart('running');
+    const running = (await vpg()).status?.operation;
+    assert.equal(running?.stage, 'Running');
+    // One export, one claim, one workload: nothing was made twice.
+    assert.equal((await admin.list(PERSISTENT_VOLUME_CLAIMS, { namespace: 'acme-test', labelSelector: `${UID_LABEL}=${uid}` })).items.length, 1);
+    assert.equal((await admin.list(DEPLOYMENTS, { namespace: 'acme-test' })).items.length, 1);
+    assert.deepEqual(await exportsOnVra(), []);
+    await setOperation(null);
+    await waitStage('stopping', (op) => op === undefined || op.stage === 'Stopping', 60_000);
+    await restart('stopping');
+    await waitStage('the test stopped', (op) => op === undefined);
+    assert.deepEqual(await leftInTestNamespace(uid), []);
+    const s = (await vpg()).status ?? {};
+    assert.equal(s.history?.[0]?.result, 'Succeeded');
+    assert.equal(s.history.filter((h) => h.startTime === running.startTime).length, 1);
+  });
+});
