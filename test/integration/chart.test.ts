@@ -37,7 +37,7 @@ describe('helm chart deploy/helm/zcsp', { timeout: 300_000 }, () => {
     assert.deepEqual(all.filter((k) => k === 'CustomResourceDefinition').length, 5);
     assert.ok(all.includes('PodDisruptionBudget'), 'two replicas get a PDB');
     const single = await kinds('replicaCount=1', 'crds.install=false', 'metrics.service.enabled=false', 'serviceAccount.create=false', 'serviceAccount.name=existing');
-    assert.deepEqual(single, ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Role', 'RoleBinding']);
+    assert.deepEqual(single, ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Role', 'RoleBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
   });
 
   it('refuses bad values, naming them', async () => {

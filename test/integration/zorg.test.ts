@@ -116,9 +116,10 @@ describe('Zorg and ServiceProfile controllers', { timeout: 600_000 }, () => {
     await cluster.kubectl(['apply', '-f', join(REPO_ROOT, 'deploy/crds')]);
     await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
     await cluster.kubectl(['create', 'namespace', PROVIDER]);
-    // The chart's service account and RBAC, as helm renders them, plus the proposed rule.
+    // The chart's service account, RBAC and VPG admission policy (which keeps Operators, who may
+    // patch VPGs, to spec.operation), as helm renders them, plus the proposed rule.
     const rendered = await cluster.helm(['template', 'zcsp', join(REPO_ROOT, 'deploy/helm/zcsp'), '--namespace', PROVIDER,
-      '--show-only', 'templates/serviceaccount.yaml', '--show-only', 'templates/rbac.yaml']);
+      '--show-only', 'templates/serviceaccount.yaml', '--show-only', 'templates/rbac.yaml', '--show-only', 'templates/admission.yaml']);
     const serviceAccount = parseAllDocuments(rendered).map((d) => d.toJS() as KubeObject | null).find((o) => o?.kind === 'ServiceAccount')?.metadata?.name;
     assert.ok(serviceAccount !== undefined, 'the chart renders a ServiceAccount');
     await cluster.kubectl(['apply', '-f', '-'], { input: rendered });

@@ -6,11 +6,11 @@
 // RBAC authorises verbs on resources, and starting a failover test or a live failover is the same
 // verb (patch spec.operation of a VPG). So the operations are modelled as virtual subresources of
 // vpgs that no API serves but RBAC can grant: `update vpgs/failovertest`, `vpgs/failover`,
-// `vpgs/move`. Whoever starts an operation (the admission policy of the VPG issue, the console,
-// `kubectl zcsp`) asks the API server with a SubjectAccessReview for OPERATION_PRIVILEGES[type],
-// so kubectl, the console and the API agree. Admins also hold `patch vpgs`, operators do not: until
-// that admission policy exists, operators can see the privilege (kubectl auth can-i) but start
-// tests only through a path that checks it.
+// `vpgs/move`. Operators hold `patch` and `update` on vpgs, which alone would let them change
+// anything; the chart's ValidatingAdmissionPolicy (deploy/helm/zcsp/templates/admission.yaml)
+// narrows every write: a change of spec.operation needs OPERATION_PRIVILEGES[type], any other
+// change needs `create vpgs` (Admins only). A client can ask the same question beforehand with a
+// SubjectAccessReview (kubectl auth can-i), so kubectl, the console and the API agree.
 //
 // The operator can only grant what it holds itself (the RBAC escalation check): the chart's
 // ClusterRole must hold every rule below (including `update` on the virtual subresources).
@@ -36,6 +36,8 @@ export const OPERATION_PRIVILEGES = {
 } as const;
 
 const VIEW: PolicyRule = { apiGroups: [GROUP], resources: ['vpgs'], verbs: ['get', 'list', 'watch'] };
+/** View, and write spec.operation: the verbs allow any change, the admission policy only the operation. */
+const OPERATE: PolicyRule = { apiGroups: [GROUP], resources: ['vpgs'], verbs: ['get', 'list', 'watch', 'update', 'patch'] };
 /** Manage VPG: create, edit, delete. Not deletecollection (the operator does not hold it). Not vpgs/status: that is the controllers'. */
 const MANAGE: PolicyRule = { apiGroups: [GROUP], resources: ['vpgs'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] };
 const operations = (...types: (keyof typeof OPERATION_PRIVILEGES)[]): PolicyRule => ({
@@ -45,7 +47,7 @@ const operations = (...types: (keyof typeof OPERATION_PRIVILEGES)[]): PolicyRule
 /** The rules of each role. */
 export const ROLE_RULES: Readonly<Record<MemberRole, readonly PolicyRule[]>> = {
   Admin: [MANAGE, operations('FailoverTest', 'Failover', 'Move')],
-  Operator: [VIEW, operations('FailoverTest')],
+  Operator: [OPERATE, operations('FailoverTest')],
   Viewer: [VIEW],
 };
 
