@@ -1,0 +1,14 @@
+// The commands of `kubectl zcsp`, in the order the usage lists them.
+import type { Command } from '../command.ts';
+import { checkpointsCommand } from './checkpoints.ts';
+import { commitCommand, rollbackCommand } from './decide.ts';
+import { failoverCommand, moveCommand } from './recover.ts';
+import { statusCommand } from './status.ts';
+import { stopTestCommand } from './stop-test.ts';
+import { tagCommand } from './tag.ts';
+import { testCommand } from './test.ts';
+
+export const COMMANDS: readonly Command[] = [
+  statusCommand, checkpointsCommand, tagCommand, testCommand, stopTestCommand,
+  failoverCommand, moveCommand, commitCommand, rollbackCommand,
+];
