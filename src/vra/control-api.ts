@@ -17,6 +17,16 @@
 //   GET    /v1/streams/{id}/exports              target: the stream's exports (no tokens)
 //   GET    /v1/exports/{id}                      the export stream; bearer = THE EXPORT'S TOKEN (src/restore)
 //   DELETE /v1/exports/{id}                      remove an export (transfers under way stop)
+//
+// A target's configuration may name `seed: [{volume, path}]`: the replica of each such volume is
+// built from a copy on this node (a folder for fs, an image file or device for block; after a
+// failover, the old source volume) before the source syncs it, so only the difference crosses the
+// network (`seedBytesPerSecond` caps the local read). It applies only to a volume the replica does
+// not have yet (a new stream, or a volume added); otherwise it is ignored, and removing it later
+// changes nothing. A seed the PUT would start whose path is missing, unreadable or of the wrong
+// kind is refused with 400 naming `seed.N.path`. The target's status shows per volume
+// `seeding: {bytesDone, bytesTotal}` while it runs, then `seeded: true` (or `seeded: false` and
+// `seedError`: the volume started empty). See src/replicator/README.md, "Seeding a target".
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isAbsolute, relative, resolve } from 'node:path';

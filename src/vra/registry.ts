@@ -7,8 +7,10 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { isDeepStrictEqual } from 'node:util';
 import { writeFileDurably } from '../replicator/durable.ts';
+import { readState } from '../replicator/replica/replica-state.ts';
+import { seedSourceProblem } from '../replicator/replica/seed.ts';
 import { SourceStream, type SourceStatus } from './source-stream.ts';
-import { ConfigError, parseStreamConfig, streamId, volumeChangeProblem, type StreamConfig } from './stream-config.ts';
+import { ConfigError, parseStreamConfig, seedsToApply, streamId, volumeChangeProblem, type StreamConfig, type TargetConfig } from './stream-config.ts';
 import { StreamError, TargetStream, type TargetStatus } from './target-stream.ts';
 
 export type Stream = SourceStream | TargetStream;
@@ -122,6 +124,7 @@ export class StreamRegistry {
       if (current !== undefined && isDeepStrictEqual(current.config, config)) return { created: false, changed: false };
       const problem = current === undefined ? undefined : volumeChangeProblem(current.config, config);
       if (problem !== undefined) throw new ConfigError(problem);
+      if (config.role === 'target') await this.#checkSeeds(id, config, current);
       await this.#store(id, config);
       if (await reconfigureInPlace(current, config)) {
         this.#log.info({ stream: id, role: config.role, vpg: config.vpg, volumes: config.volumes.map((v) => v.name) }, 'stream volumes changed in place');
@@ -169,6 +172,28 @@ export class StreamRegistry {
     const stream = new SourceStream(id, config, this.#senderId, log);
     stream.start();
     return stream;
+  }
+
+  /**
+   * The seeds this configuration starts (those of volumes the replica does not have yet) must be
+   * readable copies of the right kind: refused now, with the field named, rather than failing
+   * later in the background.
+   */
+  async #checkSeeds(id: string, config: TargetConfig, current: Stream | undefined): Promise<void> {
+    if ((config.seed ?? []).length === 0) return;
+    let existing: Set<string>;
+    if (current instanceof TargetStream) existing = new Set(current.replica.volumes().map((v) => v.name));
+    else {
+      // A stream not running here (new, failed, or removed keeping its data): its replica on disk.
+      const state = await readState(join(this.#dir, id, 'replica')).catch(() => undefined);
+      existing = new Set(state?.volumes.keys() ?? []);
+    }
+    const problems: string[] = [];
+    for (const seed of seedsToApply(config, existing)) {
+      const problem = await seedSourceProblem(seed.kind, seed.path);
+      if (problem !== undefined) problems.push(`seed.${seed.index}.path: ${problem}`);
+    }
+    if (problems.length > 0) throw new ConfigError(problems.join('; '));
   }
 
   async #store(id: string, config: StreamConfig): Promise<void> {

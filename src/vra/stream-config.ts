@@ -72,6 +72,19 @@ export const targetConfig = z.strictObject({
   role: z.literal('target'),
   ...common,
   volumes: z.array(z.strictObject({ name: volumeName, kind: z.enum(['fs', 'block']) })).min(1).max(256),
+  /**
+   * Volumes whose replica starts from a local copy on this node (reverse protection after a
+   * failover: the old source volume) instead of everything sent over the network: the path is a
+   * folder (fs) or an image file or device (block) this VRA reads. Applies only when the volume's
+   * replica is created (a new stream, or a volume added to it); ignored for a volume the replica
+   * already has, so it may stay in the configuration or go. See src/replicator/README.md.
+   */
+  seed: z.array(z.strictObject({
+    volume: volumeName,
+    path: z.string().min(1).max(4096).refine(isAbsolute, { error: 'must be an absolute path' }),
+  })).max(256).optional(),
+  /** Caps how fast a seed reads its local copy (the node's disk is shared); default: no cap. */
+  seedBytesPerSecond: z.number().int().min(64 * 1024).optional(),
   historyHours: z.number().min(1 / 60).max(720).default(24),
   hardLimitBytes: z.number().int().min(MiB).optional(),
   warningBytes: z.number().int().min(MiB).optional(),
@@ -103,6 +116,15 @@ export function parseStreamConfig(value: unknown): StreamConfig {
       if (same !== undefined) problems.push(`volumes.${i}.name: ${v.name} is already the name of volumes.${same} (a volume renamed must take a name no other volume has)`);
       names.set(v.name, i);
     }
+    if (result.data.role === 'target') {
+      const seeded = new Map<string, number>();
+      for (const [i, seed] of (result.data.seed ?? []).entries()) {
+        if (!names.has(seed.volume)) problems.push(`seed.${i}.volume: ${seed.volume} is not a volume of the stream`);
+        const twice = seeded.get(seed.volume);
+        if (twice !== undefined) problems.push(`seed.${i}.volume: ${seed.volume} is already seeded by seed.${twice}`);
+        seeded.set(seed.volume, i);
+      }
+    }
     if (result.data.role === 'source') {
       for (const [i, v] of result.data.volumes.entries()) {
         const twice = paths.get(v.path);
@@ -115,6 +137,21 @@ export function parseStreamConfig(value: unknown): StreamConfig {
   }
   const problems = result.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(config)'}: ${i.message}`);
   throw new ConfigError(problems.join('; '));
+}
+
+/**
+ * The seeds that apply when `config` is given to a replica that has the volumes `existing`: those
+ * of volumes it does not have yet (a seed fills only a replica it creates), with each one's index
+ * in `seed` (for errors) and the volume's kind.
+ */
+export function seedsToApply(config: TargetConfig, existing: ReadonlySet<string>): { index: number; volume: string; kind: 'fs' | 'block'; path: string }[] {
+  const kinds = new Map(config.volumes.map((v) => [v.name, v.kind]));
+  const out: { index: number; volume: string; kind: 'fs' | 'block'; path: string }[] = [];
+  for (const [index, s] of (config.seed ?? []).entries()) {
+    const kind = kinds.get(s.volume);
+    if (kind !== undefined && !existing.has(s.volume)) out.push({ index, volume: s.volume, kind, path: s.path });
+  }
+  return out;
 }
 
 /**

@@ -2,7 +2,9 @@
 // records out of the journal into the replica, and what the control API asks of them (checkpoints,
 // tags, materialise, verify). The receiver (shared by all streams of the VRA) looks streams up here.
 // Volumes are added and removed in place (reconfigure): the replica keeps which records belong to
-// which volume's life (replica-state.ts), so a link stays up and nothing else is touched.
+// which volume's life (replica-state.ts), so a link stays up and nothing else is touched. A volume
+// created with a seed is filled from a local copy first (replica/seed.ts); the source's manifest
+// request for it is refused until that is done.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -12,8 +14,9 @@ import { headManifest } from '../replicator/replica/head-manifest.ts';
 import { materialise } from '../replicator/replica/materialise.ts';
 import { Replica } from '../replicator/replica/replica.ts';
 import { runRetention } from '../replicator/replica/retention.ts';
+import { seedVolume, type SeedProgress } from '../replicator/replica/seed.ts';
 import { verify, type VerifyResult } from '../replicator/replica/verify.ts';
-import type { ReceiverStream } from '../replicator/ship/receiver.ts';
+import { ManifestNotReady, type ReceiverStream } from '../replicator/ship/receiver.ts';
 import type { TargetConfig } from './stream-config.ts';
 
 export interface TargetStatus {
@@ -33,9 +36,32 @@ export interface TargetStatus {
   /**
    * Each volume: bytes its files (or image) hold in the replica as of the oldest recoverable
    * checkpoint (the journal's share is not split per volume), and whether the source has begun
-   * syncing it (false: added here, not yet asked for by the source).
+   * syncing it (false: added here, not yet asked for by the source). A volume created with a seed:
+   * `seeding` while its local copy is read (bytesTotal 0 until the copy was walked), then
+   * `seeded: true`; a seed that failed gives `seeded: false` and `seedError` (the volume started
+   * empty: the source sends all of it).
    */
-  volumes: { name: string; bytes: number; attached: boolean }[];
+  volumes: TargetVolumeStatus[];
+}
+
+export interface TargetVolumeStatus {
+  name: string;
+  bytes: number;
+  attached: boolean;
+  seeding?: SeedProgress;
+  seeded?: boolean;
+  seedError?: string;
+}
+
+interface RunningSeed {
+  progress: SeedProgress;
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+/** The seeds of a configuration, volume → path. */
+function seedMap(config: TargetConfig): Map<string, string> {
+  return new Map((config.seed ?? []).map((s) => [s.volume, s.path]));
 }
 
 export class StreamError extends Error {
@@ -58,6 +84,7 @@ export class TargetStream {
   #lastPlan: { warning: boolean; overHardLimit: boolean } = { warning: false, overHardLimit: false };
   #lastRetentionError: string | undefined;
   #closed = false;
+  readonly #seeds = new Map<string, RunningSeed>();
 
   private constructor(id: string, config: TargetConfig, journal: Journal, replica: Replica, log: Logger) {
     this.id = id;
@@ -74,7 +101,7 @@ export class TargetStream {
     let replica: Replica;
     try {
       replica = await Replica.open(join(dir, 'replica'), []);
-      const changed = await replica.setVolumes(config.volumes, journal.durableSeq);
+      const changed = await replica.setVolumes(config.volumes, journal.durableSeq, seedMap(config));
       if (changed.added.length + changed.removed.length > 0) log.info({ stream: id, ...changed }, 'volumes changed while the stream was stopped');
     } catch (err: unknown) {
       await journal.close();
@@ -82,6 +109,7 @@ export class TargetStream {
     }
     const stream = new TargetStream(id, config, journal, replica, log);
     stream.#schedule();
+    stream.#startSeeds();
     return stream;
   }
 
@@ -89,9 +117,12 @@ export class TargetStream {
     return this.#config;
   }
 
-  /** A change of volumes only is made in place; anything else restarts the stream. */
+  /**
+   * A change of volumes (and seeds: they matter only to volumes being added) is made in place;
+   * anything else restarts the stream.
+   */
   canReconfigure(next: TargetConfig): boolean {
-    return isDeepStrictEqual({ ...this.#config, volumes: [] }, { ...next, volumes: [] });
+    return isDeepStrictEqual({ ...this.#config, volumes: [], seed: [] }, { ...next, volumes: [], seed: [] });
   }
 
   /**
@@ -101,9 +132,43 @@ export class TargetStream {
    */
   async reconfigure(next: TargetConfig): Promise<void> {
     if (!this.canReconfigure(next)) throw new Error(`stream ${this.id}: only its volumes change in place`);
-    const changed = await this.replica.setVolumes(next.volumes, this.journal.durableSeq);
+    // A volume going away stops its seed first (its files are about to be removed).
+    const staying = new Set(next.volumes.map((v) => v.name));
+    await Promise.all([...this.#seeds].filter(([volume]) => !staying.has(volume)).map(([, seed]) => {
+      seed.abort.abort(new StreamError('Conflict', 'the volume was removed'));
+      return seed.done;
+    }));
+    const changed = await this.replica.setVolumes(next.volumes, this.journal.durableSeq, seedMap(next));
     this.#config = next;
     this.#log.info({ stream: this.id, ...changed }, 'volumes changed');
+    this.#startSeeds();
+  }
+
+  /** Starts the seeds the replica has pending and nobody runs (a new volume's, or one a restart interrupted). */
+  #startSeeds(): void {
+    for (const { volume, path } of this.replica.pendingSeeds()) {
+      if (this.#seeds.has(volume) || this.#closed) continue;
+      const abort = new AbortController();
+      const progress: SeedProgress = { bytesDone: 0, bytesTotal: 0 };
+      const started = Date.now();
+      this.#log.info({ stream: this.id, volume, path }, 'seeding a volume from a local copy');
+      const run = seedVolume({
+        replica: this.replica,
+        volume,
+        signal: abort.signal,
+        onProgress: (p) => Object.assign(progress, p),
+        ...(this.#config.seedBytesPerSecond !== undefined && { bytesPerSecond: this.#config.seedBytesPerSecond }),
+      });
+      const done = run.then((r) => {
+        this.#log.info({ stream: this.id, volume, path, ...r, seconds: (Date.now() - started) / 1000 }, 'volume seeded: the source syncs the difference');
+      }, (err: unknown) => {
+        if (abort.signal.aborted) this.#log.info({ stream: this.id, volume }, 'seeding stopped; it starts again with the stream');
+        else this.#log.error({ err, stream: this.id, volume, path }, 'seeding failed: the volume starts empty (the source sends all of it)');
+      }).finally(() => {
+        if (this.#seeds.get(volume)?.done === done) this.#seeds.delete(volume);
+      });
+      this.#seeds.set(volume, { progress, abort, done });
+    }
   }
 
   /** What the receiver needs to accept a sender of this stream; it reads the volumes live. */
@@ -122,6 +187,9 @@ export class TargetStream {
         if (this.#closed) throw new StreamError('Conflict', `stream ${this.id} is restarting; retry`);
         const v = this.replica.volume(volume);
         if (v === undefined) throw new StreamError('NotFound', `stream ${this.id} has no volume ${volume} on the recovery side (yet)`);
+        // The same words every time: the source logs when the reason it waits changes.
+        const seed = this.replica.seedOf(volume);
+        if (seed?.state === 'pending') throw new ManifestNotReady(`volume ${volume} is being seeded from a local copy on the recovery side; its sync starts once that is done`);
         // The source asks for a volume's manifest just before it syncs it: records from then on are its.
         if (!v.attached && await this.replica.attachVolume(volume, this.journal.durableSeq)) {
           this.#log.info({ stream: this.id, volume, since: this.journal.durableSeq }, 'the source begins to sync a volume added here');
@@ -236,12 +304,23 @@ export class TargetStream {
 
   #volumeFigures(): TargetStatus['volumes'] {
     const bytes = this.replica.volumeBytes();
-    return this.config.volumes.map((v) => ({ name: v.name, bytes: bytes.get(v.name) ?? 0, attached: this.replica.volume(v.name)?.attached ?? false }));
+    return this.config.volumes.map((v) => {
+      const out: TargetVolumeStatus = { name: v.name, bytes: bytes.get(v.name) ?? 0, attached: this.replica.volume(v.name)?.attached ?? false };
+      const seed = this.replica.seedOf(v.name);
+      if (seed?.state === 'pending') out.seeding = { ...(this.#seeds.get(v.name)?.progress ?? { bytesDone: 0, bytesTotal: 0 }) };
+      else if (seed !== undefined) out.seeded = seed.state === 'done';
+      if (seed?.error !== undefined) out.seedError = seed.error;
+      return out;
+    });
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#timer);
+    // A seed stopped here stays pending: the next open runs it again.
+    const seeds = [...this.#seeds.values()];
+    for (const seed of seeds) seed.abort.abort(new StreamError('Conflict', `stream ${this.id} is closing`));
+    await Promise.all(seeds.map((seed) => seed.done));
     await this.#retention;
     await this.journal.close();
   }

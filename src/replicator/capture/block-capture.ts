@@ -27,7 +27,7 @@ const CHUNKS_AHEAD = 6;
 const WRITE_BYTES = 1024 * 1024;
 
 /** A block device's size from sysfs (512-byte sectors), or by reading it to the end. */
-async function deviceSize(handle: FileHandle, st: BigIntStats, chunkBytes: number): Promise<number> {
+export async function deviceSize(handle: FileHandle, st: BigIntStats, chunkBytes: number): Promise<number> {
   const major = ((st.rdev >> 8n) & 0xfffn) | ((st.rdev >> 32n) & ~0xfffn);
   const minor = (st.rdev & 0xffn) | ((st.rdev >> 12n) & ~0xffn);
   try {

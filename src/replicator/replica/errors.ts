@@ -13,7 +13,9 @@ export type ReplicaErrorCode =
   /** A volume name the replica does not know, or one it knows with another kind. */
   | 'VOLUME'
   /** The replica's own files are not what it wrote. */
-  | 'CORRUPT';
+  | 'CORRUPT'
+  /** A seed's local copy cannot be read: missing, of the wrong kind, unreadable (seed.ts). */
+  | 'SEED';
 
 export class ReplicaError extends Error {
   override readonly name = 'ReplicaError';

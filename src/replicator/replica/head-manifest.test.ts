@@ -65,6 +65,25 @@ describe('headManifest', () => {
     assert.deepEqual((await readdir(replica.dir)).sort(), ['replica.json', 'scratch', 'volumes']);
   });
 
+  it('is the replica\'s own files, hashed in place, when nothing of the volume is past them', async () => {
+    const replica = await Replica.open(join(root, 'r4'), VOLUMES);
+    const w = new Workload(52, VOLUMES);
+    w.random(120);
+    const cp = w.checkpoint();
+    // Only the block volume moves on after the checkpoint: the fs volume's head is the replica.
+    await replica.apply(w.journal, cp);
+    w.op('disk', { op: 'write', id: 0, offset: 3, data: Buffer.from('later') });
+    w.checkpoint();
+    assert.ok(w.journal.durableSeq > replica.appliedSeq);
+    const fs = await headManifest(replica, w.journal, 'data');
+    assert.ok(fs.kind === 'fs');
+    assert.deepEqual(fs.entries, expectedEntries(w.model.get('data') as VolumeModel));
+    const disk = w.model.get('disk');
+    assert.ok(disk?.kind === 'block');
+    assert.deepEqual(await headManifest(replica, w.journal, 'disk'), { kind: 'block', size: disk.data.length, hashes: hashes(disk.data) });
+    assert.deepEqual(await readdir(replica.scratchDir()).catch(() => []), []);
+  });
+
   it('of an empty replica and journal is empty', async () => {
     const replica = await Replica.open(join(root, 'r2'), VOLUMES);
     const w = new Workload(1, VOLUMES);

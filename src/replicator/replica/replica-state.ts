@@ -19,6 +19,17 @@ export interface AppliedCheckpoint {
   volumes: readonly { volume: string; digest: Uint8Array }[];
 }
 
+/**
+ * A volume whose first content comes from a local copy on this host (seed.ts) rather than over the
+ * network. `pending`: the replica holds nothing of it yet and the source may not sync it (its
+ * manifest is refused) until the seed is done; `failed`: it starts empty (a full sync).
+ */
+export interface SeedState {
+  path: string;
+  state: 'pending' | 'done' | 'failed';
+  error?: string;
+}
+
 export interface VolumeState {
   kind: VolumeKind;
   /** Filesystem volumes only. */
@@ -37,6 +48,8 @@ export interface VolumeState {
    * records for it are refused (they could only come from an older life of the name).
    */
   attached: boolean;
+  /** Set when the volume was created with a seed (kept after it is done, for status). */
+  seed?: SeedState;
 }
 
 export interface ReplicaState {
@@ -74,6 +87,7 @@ export function recordFate(state: ReplicaState, volume: string, seq: number): 'a
 export function coverageProblem(state: ReplicaState, cp: { seq: number; volumes: readonly { volume: string }[] }, volume: string): string | undefined {
   const v = state.volumes.get(volume);
   if (v === undefined) return state.retired.has(volume) ? `volume ${volume} was removed from the stream (its data is gone)` : `the replica has no volume ${volume}`;
+  if (v.seed?.state === 'pending') return `volume ${volume} is being seeded from a local copy (${v.seed.path}); the source syncs it once that is done`;
   if (!v.attached) return `volume ${volume} was added to the stream and the source has not synced it yet`;
   if (cp.seq <= v.since) return `checkpoint ${cp.seq} was taken before volume ${volume} joined the stream (at seq ${v.since})`;
   if (!cp.volumes.some((x) => x.volume === volume)) return `checkpoint ${cp.seq} does not hold volume ${volume}: its first sync had not finished then`;
@@ -85,7 +99,7 @@ interface StateJson {
   appliedSeq: number;
   pending?: number;
   checkpoint: { seq: number; time: number; tag: string; volumes: { volume: string; digest: string }[] } | null;
-  volumes: { name: string; kind: string; namespace?: NamespaceJson; digest?: [number, string]; since?: number; attached?: false }[];
+  volumes: { name: string; kind: string; namespace?: NamespaceJson; digest?: [number, string]; since?: number; attached?: false; seed?: SeedState }[];
   retired?: [string, string][];
 }
 
@@ -97,6 +111,7 @@ export function cloneState(state: ReplicaState): ReplicaState {
     const copy: VolumeState = { kind: v.kind, since: v.since, attached: v.attached };
     if (v.ns !== undefined) copy.ns = v.ns.clone();
     if (v.digest !== undefined) copy.digest = v.digest;
+    if (v.seed !== undefined) copy.seed = { ...v.seed };
     volumes.set(name, copy);
   }
   return { appliedSeq: state.appliedSeq, pending: state.pending, checkpoint: state.checkpoint, volumes, retired: new Map(state.retired) };
@@ -115,6 +130,7 @@ function toJson(state: ReplicaState): StateJson {
       if (v.digest !== undefined) out.digest = [v.digest.size, Buffer.from(v.digest.digest).toString('hex')];
       if (v.since !== 0) out.since = v.since;
       if (!v.attached) out.attached = false;
+      if (v.seed !== undefined) out.seed = v.seed;
       return out;
     }),
     ...(state.retired.size > 0 && { retired: [...state.retired] }),
@@ -126,6 +142,14 @@ export async function writeState(dir: string, state: ReplicaState): Promise<void
 }
 
 export { syncDir };
+
+function readSeed(json: unknown): SeedState | false {
+  if (typeof json !== 'object' || json === null) return false;
+  const { path, state, error } = json as Partial<Record<keyof SeedState, unknown>>;
+  if (typeof path !== 'string' || (state !== 'pending' && state !== 'done' && state !== 'failed')) return false;
+  if (error !== undefined && typeof error !== 'string') return false;
+  return { path, state, ...(error !== undefined && { error }) };
+}
 
 /** The committed state, or undefined when the folder holds no replica yet. */
 export async function readState(dir: string): Promise<ReplicaState | undefined> {
@@ -153,7 +177,9 @@ export async function readState(dir: string): Promise<ReplicaState | undefined> 
     // Written before volumes could be added to a running stream: there from the start.
     const since = v.since ?? 0;
     if (!Number.isSafeInteger(since) || since < 0) throw bad(`volume ${v.name}: since ${String(since)} is not a seq`);
-    const life = { since, attached: v.attached !== false };
+    const seed = v.seed === undefined ? undefined : readSeed(v.seed);
+    if (seed === false) throw bad(`volume ${v.name}: seed ${JSON.stringify(v.seed)} is not a seed's state`);
+    const life = { since, attached: v.attached !== false, ...(seed !== undefined && { seed }) };
     if (v.kind === 'fs') {
       if (v.namespace === undefined) throw bad(`volume ${v.name} has no namespace`);
       try {

@@ -15,9 +15,9 @@ import { FdCache } from './fd-cache.ts';
 import { opWhere, replay, type JournalReader } from './journal-reader.ts';
 import { Mutex } from './mutex.ts';
 import { Namespace, NamespaceProblem } from './namespace.ts';
-import { cloneState, coverageProblem, readState, recordFate, syncDir, writeState, type AppliedCheckpoint, type ReplicaState, type VolumeKind, type VolumeState } from './replica-state.ts';
+import { cloneState, coverageProblem, readState, recordFate, syncDir, writeState, type AppliedCheckpoint, type ReplicaState, type SeedState, type VolumeKind, type VolumeState } from './replica-state.ts';
 
-export type { AppliedCheckpoint, VolumeKind } from './replica-state.ts';
+export type { AppliedCheckpoint, SeedState, VolumeKind } from './replica-state.ts';
 
 /** Points apply reports to `onStep`, so tests can crash it there. */
 export type ApplyStep = 'op' | 'synced' | 'committed';
@@ -102,7 +102,8 @@ export class Replica {
       for (const [name, v] of this.state.volumes) {
         let n = 0;
         if (v.ns !== undefined) for (const f of v.ns.files.values()) n += f.digest?.size ?? 0;
-        else n = statSync(this.imagePath(name), { throwIfNoEntry: false })?.size ?? 0;
+        // A pending seed's image holds nothing of the volume yet.
+        else if (v.seed?.state !== 'pending') n = statSync(this.imagePath(name), { throwIfNoEntry: false })?.size ?? 0;
         bytes.set(name, n);
       }
       this.sizes = { of: this.state, bytes };
@@ -144,7 +145,7 @@ export class Replica {
     });
   }
 
-  private async addLocked(name: string, kind: VolumeKind, since: number, attached: boolean): Promise<void> {
+  private async addLocked(name: string, kind: VolumeKind, since: number, attached: boolean, seedPath?: string): Promise<void> {
     if (this.state.volumes.has(name)) throw new ReplicaError('VOLUME', `volume ${name} is already in the replica`);
     const vdir = this.volumeDir(name);
     await rm(vdir, { recursive: true, force: true });
@@ -158,6 +159,7 @@ export class Replica {
     const next = cloneState(this.state);
     const v: VolumeState = { kind, since, attached };
     if (kind === 'fs') v.ns = new Namespace();
+    if (seedPath !== undefined) v.seed = { path: seedPath, state: 'pending' };
     next.volumes.set(name, v);
     next.retired.delete(name);
     await writeState(this.dir, next);
@@ -193,6 +195,7 @@ export class Replica {
     return this.lock.run(async () => {
       const v = this.state.volumes.get(name);
       if (v === undefined) throw new ReplicaError('VOLUME', `volume ${name} is not in the replica`);
+      if (v.seed?.state === 'pending') throw new ReplicaError('VOLUME', `volume ${name} is being seeded from ${v.seed.path}: the source may sync it once that is done`);
       if (v.attached) return false;
       const next = cloneState(this.state);
       next.volumes.set(name, { ...v, attached: true, since: Math.max(since, v.since) });
@@ -207,9 +210,15 @@ export class Replica {
    * adds the missing ones. `durableSeq` is the journal's: a volume added to a stream with records
    * waits for the source to attach it; one added before anything was journaled is attached at
    * once (nothing of an older life can be in flight). A kind that differs from a volume's is
-   * refused before anything changes.
+   * refused before anything changes. `seeds` (volume → path on this host): an added volume with a
+   * seed is created with its seed pending (seed.ts fills it) and waits for the source to attach
+   * it, even in a new stream; a seed for a volume the replica already has is ignored.
    */
-  async setVolumes(wanted: readonly { name: string; kind: VolumeKind }[], durableSeq: number): Promise<{ added: string[]; removed: string[] }> {
+  async setVolumes(
+    wanted: readonly { name: string; kind: VolumeKind }[],
+    durableSeq: number,
+    seeds: ReadonlyMap<string, string> = new Map(),
+  ): Promise<{ added: string[]; removed: string[] }> {
     return this.lock.run(async () => {
       for (const [i, w] of wanted.entries()) {
         const have = this.state.volumes.get(w.name);
@@ -222,8 +231,51 @@ export class Replica {
       for (const name of removed) await this.removeLocked(name);
       const fresh = durableSeq === 0 && this.state.appliedSeq === 0;
       const added = wanted.filter((w) => !this.state.volumes.has(w.name));
-      for (const w of added) await this.addLocked(w.name, w.kind, durableSeq, fresh);
+      for (const w of added) {
+        const seed = seeds.get(w.name);
+        await this.addLocked(w.name, w.kind, durableSeq, fresh && seed === undefined, seed);
+      }
       return { added: added.map((w) => w.name), removed };
+    });
+  }
+
+  /** A volume's seed (see SeedState), if it was created with one. */
+  seedOf(name: string): SeedState | undefined {
+    const seed = this.state.volumes.get(name)?.seed;
+    return seed === undefined ? undefined : { ...seed };
+  }
+
+  /** The volumes whose seed is still to be done (after a restart: done again from the start). */
+  pendingSeeds(): { volume: string; kind: VolumeKind; path: string }[] {
+    const out: { volume: string; kind: VolumeKind; path: string }[] = [];
+    for (const [volume, v] of this.state.volumes) if (v.seed?.state === 'pending') out.push({ volume, kind: v.kind, path: v.seed.path });
+    return out;
+  }
+
+  /**
+   * Ends a volume's pending seed. With `ns` (fs) or `image: true` (block), the objects or the
+   * image seed.ts wrote (durable already) become the volume's content in one commit; with `error`
+   * the volume starts empty (its objects are removed, its image cut to nothing). False, changing
+   * nothing, when the volume has no pending seed from `path` any more (removed meanwhile).
+   */
+  async finishSeed(volume: string, path: string, outcome: { ns: Namespace } | { image: true } | { error: string }): Promise<boolean> {
+    return this.lock.run(async () => {
+      const v = this.state.volumes.get(volume);
+      if (v?.seed?.state !== 'pending' || v.seed.path !== path) return false;
+      const next = cloneState(this.state);
+      const nv: VolumeState = { ...v, seed: { path, state: 'error' in outcome ? 'failed' : 'done', ...('error' in outcome && { error: outcome.error }) } };
+      if ('ns' in outcome) {
+        if (v.kind !== 'fs') throw new ReplicaError('VOLUME', `volume ${volume} is a block volume: a seed gives it an image, not files`);
+        nv.ns = outcome.ns.clone();
+      } else if ('image' in outcome) {
+        if (v.kind !== 'block') throw new ReplicaError('VOLUME', `volume ${volume} is a filesystem volume: a seed gives it files, not an image`);
+      } else if (v.kind === 'fs') nv.ns = new Namespace();
+      else await (await open(this.imagePath(volume), 'w')).close();
+      next.volumes.set(volume, nv);
+      await writeState(this.dir, next);
+      this.state = next;
+      if ('error' in outcome && v.kind === 'fs') await this.collectObjects(volume);
+      return true;
     });
   }
 

@@ -33,6 +33,14 @@ export interface ReceiverStream {
 
 export { VOLUME_RESET };
 
+/**
+ * Thrown by `ReceiverStream.manifest` when the volume cannot be synced yet but will be (it is being
+ * seeded from a local copy): the sender is told why and asks again later. Not logged as a failure.
+ */
+export class ManifestNotReady extends Error {
+  override readonly name = 'ManifestNotReady';
+}
+
 class VolumeReset extends Error {}
 
 export interface ReceiverOptions {
@@ -437,7 +445,7 @@ class Session {
       encoded = encodeManifest(await stream.manifest(volume));
     } catch (err: unknown) {
       const message = err instanceof Error ? err.message : String(err);
-      this.log.warn({ remote: this.remote, vpg: this.vpg, volume, err: message }, 'manifest request failed');
+      if (!(err instanceof ManifestNotReady)) this.log.warn({ remote: this.remote, vpg: this.vpg, volume, err: message }, 'manifest request failed');
       this.conn.send({ type: 'manifest', id, last: true, chunk: Buffer.alloc(0), error: `manifest of volume ${JSON.stringify(volume)}: ${message}`.slice(0, 4000) });
       return;
     }
