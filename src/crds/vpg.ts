@@ -176,7 +176,7 @@ const SyncType = z.enum(['Initial', 'Bitmap', 'Delta']);
 
 const PHASES = [
   'Pending', 'Initializing', 'MeetingSLA', 'NotMeetingSLA', 'RpoNotMeetingSLA', 'HistoryNotMeetingSLA',
-  'Testing', 'FailingOver', 'Moving', 'NeedsConfiguration', 'Error',
+  'Testing', 'FailingOver', 'Moving', 'FailedOver', 'NeedsConfiguration', 'Error',
 ] as const;
 
 const SUBSTATUSES = [
@@ -251,6 +251,12 @@ export const VPGStatus = z.strictObject({
     steps: listMap(operationStep, ['name'], { max: 24 }, 'Each step taken so far, with its timings, in order.').optional(),
     rtoSeconds: z.int().min(0).optional().describe('Seconds from the request to the recovered workloads running (the recovery time), once they run.'),
   }).optional().describe('The operation in progress.'),
+  failedOver: z.strictObject({
+    time: timestamp('When the failover or move was committed.'),
+    checkpoint: checkpointRef.optional().describe('The checkpoint the workloads were recovered from.'),
+    namespace: namespaceName('Where the workloads run now (spec.recovery.namespace).'),
+    reverseVpg: objectName('The VPG in the other direction that protects the recovered volumes (in that namespace), when reverse protection was asked for.').optional(),
+  }).optional().describe('Set once a failover or move was committed: the protected workloads stay stopped and this VPG does not replicate until its volumes come back (a failback along the reverse VPG).'),
   history: z.array(z.strictObject({
     type: OperationType.describe('FailoverTest, Failover or Move.'),
     startTime: timestamp('When it started.'),

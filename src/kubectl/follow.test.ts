@@ -60,6 +60,16 @@ describe('followStart', () => {
     ]);
   });
 
+  it('ends at an error no retry cures (the controller says "failed: …"), printing it', () => {
+    const r = feed(start(), [
+      vpg({ operation: op({ stage: 'Recovering', message: 'restoring 0 of 1', error: 'the recovery VRA is not ready' }) }),
+      vpg({ operation: op({ stage: 'Recovering', message: 'failed: stop the test to clean up', error: 'failed: the restore of volume data failed: BackoffLimitExceeded' }) }),
+    ]);
+    assert.equal(r.done?.kind, 'failed');
+    assert.equal(r.at, 1);
+    assert.match(r.lines[1] ?? '', /failed: the restore of volume data failed/);
+  });
+
   it('ignores a status that has not seen the new generation (what it shows is from before)', () => {
     const r = feed(start(), [
       vpg({ observedGeneration: 3, operation: op({ stage: 'Running' }), history: [old] }),

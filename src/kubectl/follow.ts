@@ -36,7 +36,12 @@ function stageTracker(type: OperationType, startedAt: number): (op: OperationSta
 
 export type StartOutcome =
   | { kind: 'reached'; operation: OperationStatus; vpg: Vpg }
-  | { kind: 'ended'; entry: HistoryEntry; vpg: Vpg };
+  | { kind: 'ended'; entry: HistoryEntry; vpg: Vpg }
+  /** A step failed for good (status.operation.error "failed: …"): the operation waits to be stopped or rolled back. */
+  | { kind: 'failed'; operation: OperationStatus; vpg: Vpg };
+
+/** The controller's prefix of an error no retry will cure. */
+export const FAILED_PREFIX = 'failed: ';
 
 /**
  * After declaring an operation (generation: the spec's generation with it): done when the
@@ -55,6 +60,7 @@ export function followStart(o: {
       const op = vpg.status?.operation;
       const lines = track(op, now);
       if (op?.type === o.type && op.stage === o.target) return { lines, done: { kind: 'reached', operation: op, vpg } };
+      if (op?.type === o.type && op.error?.startsWith(FAILED_PREFIX) === true) return { lines, done: { kind: 'failed', operation: op, vpg } };
       return { lines };
     },
   };

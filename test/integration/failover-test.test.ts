@@ -9,67 +9,32 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import { REPO_ROOT, startCluster, type LocalCluster } from '../cluster/cluster.ts';
 import { waitFor } from '../cluster/net.ts';
 import { diffSnapshots, snapshotTree, type Snapshot } from '../replicator/support/snapshot.ts';
-import { OperatorConfig } from '../../src/controllers/config.ts';
-import { operatorControllers } from '../../src/controllers/index.ts';
-import { JOBS, NETWORK_POLICIES, PERSISTENT_VOLUMES, STATEFUL_SETS, VPGS, ZORGS } from '../../src/controllers/resources.ts';
-import { vraName } from '../../src/controllers/site/index.ts';
-import { VraClient } from '../../src/controllers/vpg/vra-client.ts';
-import type { Deployment, PersistentVolume, PersistentVolumeClaim, Pod } from '../../src/kube/objects.ts';
+import { JOBS, NETWORK_POLICIES, STATEFUL_SETS, VPGS } from '../../src/controllers/resources.ts';
+import type { Deployment, PersistentVolumeClaim, Pod } from '../../src/kube/objects.ts';
 import type { VPGStatus } from '../../src/crds/vpg.ts';
-import {
-  DEPLOYMENTS, KubeClient, Manager, NAMESPACES, PERSISTENT_VOLUME_CLAIMS, PODS, SECRETS, findStatusCondition, type Condition, type CustomObject, type Secret,
-} from '../../src/runtime/index.ts';
+import { DEPLOYMENTS, PERSISTENT_VOLUME_CLAIMS, PODS, SECRETS } from '../../src/runtime/index.ts';
+import { startRecoveryEnv, type RecoveryEnv, type Vpg } from './support/recovery-env.ts';
 
-const NS = 'zcsp-system';
-const config = OperatorConfig.parse({ namespace: NS, image: 'ghcr.io/zcsp/zcsp:dev' });
-const logger = pino({ level: process.env['ZCSP_TEST_LOG_LEVEL'] ?? 'silent' });
-const examples = join(REPO_ROOT, 'examples');
 const UID_LABEL = 'zcsp.io/vpg-uid';
-
-interface Vpg {
-  metadata?: { uid?: string; annotations?: Record<string, string> };
-  status?: VPGStatus;
-}
 const tested = (s: VPGStatus | undefined): { status: string; reason: string } | undefined => s?.conditions?.find((c) => c.type === 'Tested');
 
 describe('failover test', { timeout: 900_000 }, () => {
-  let cluster: LocalCluster;
-  let admin: KubeClient;
-  let manager: Manager;
-  let vras: VraClient;
+  let env: RecoveryEnv;
+  let admin: RecoveryEnv['admin'];
   const figures: Record<string, number | string> = {};
 
   const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 180_000): Promise<void> =>
     waitFor(async () => check(), { what, timeoutMs, intervalMs: 500 });
-  const vpg = async (): Promise<Vpg> => admin.get(VPGS, 'web', 'acme-prod');
-  const startManager = async (): Promise<Manager> => {
-    const m = new Manager({ kubeConfig: cluster.kubeConfig, logger, leaderElection: false, http: { port: 0, host: '127.0.0.1' } });
-    for (const c of operatorControllers(config)) m.add(c);
-    await m.start();
-    return m;
-  };
-  /** Where a claim's volume is on this machine. */
-  const volumeDir = async (claim: string, ns: string): Promise<string> => {
-    const pvc = await admin.get<PersistentVolumeClaim>(PERSISTENT_VOLUME_CLAIMS, claim, ns);
-    const pv = await admin.get<PersistentVolume>(PERSISTENT_VOLUMES, pvc.spec?.volumeName ?? '');
-    const node = pv.spec?.nodeAffinity?.required?.nodeSelectorTerms[0]?.matchExpressions?.[0]?.values?.[0] ?? '';
-    return cluster.nodePath(node, pv.spec?.hostPath?.path ?? '');
-  };
+  const vpg = (): Promise<Vpg> => env.vpg();
+  const volumeDir = (claim: string, ns: string): Promise<string> => env.volumeDir(claim, ns);
   const stage = async (): Promise<string | undefined> => {
     const s = (await vpg()).status?.operation;
     return s === undefined ? undefined : `${s.stage}${s.error === undefined ? '' : ` (${s.error})`}`;
   };
-  const waitStage = async (what: string, check: (op: NonNullable<VPGStatus['operation']> | undefined) => boolean, timeoutMs = 240_000): Promise<void> => {
-    await waitFor(async () => {
-      const op = (await vpg()).status?.operation;
-      if (!check(op)) throw new Error(`operation is ${op === undefined ? 'none' : `${op.stage}: ${op.message ?? ''} ${op.error ?? ''}`}`);
-      return true;
-    }, { what, timeoutMs, intervalMs: 300 });
-  };
+  const waitStage = (what: string, check: (op: NonNullable<VPGStatus['operation']> | undefined) => boolean, timeoutMs = 240_000): Promise<void> =>
+    env.waitOperation(what, check, { timeoutMs });
   const leftInTestNamespace = async (uid: string): Promise<string[]> => {
     const sel = { labelSelector: `${UID_LABEL}=${uid}`, namespace: 'acme-test' };
     const kinds = [DEPLOYMENTS, STATEFUL_SETS, JOBS, PERSISTENT_VOLUME_CLAIMS, NETWORK_POLICIES, SECRETS, PODS] as const;
@@ -77,35 +42,17 @@ describe('failover test', { timeout: 900_000 }, () => {
     for (const k of kinds) for (const o of (await admin.list(k, sel)).items) left.push(`${k.kind}/${o.metadata?.name ?? ''}`);
     return left;
   };
-  const onVra = async <T>(sub: string): Promise<T> => {
-    const { placement } = (await vpg()).status ?? {};
-    const pod = await admin.get<Pod>(PODS, vraName('dr', placement?.recoveryNode ?? ''), NS);
-    const ep = { uid: pod.metadata?.uid ?? '', host: pod.status?.podIP ?? '', port: 9441 };
-    return vras.get<T>(ep, `/v1/streams/${placement?.streamId ?? ''}/${sub}`);
-  };
-  const exportsOnVra = async (): Promise<unknown[]> => (await onVra<{ exports: unknown[] }>('exports')).exports;
-  const checkpointsOnVra = async (): Promise<{ seq: number; tags?: string[] }[]> => (await onVra<{ checkpoints: { seq: number; tags?: string[] }[] }>('checkpoints')).checkpoints;
-  const setOperation = (operation: unknown): Promise<CustomObject> => admin.mergePatch(VPGS, 'web', 'acme-prod', { spec: { operation } });
+  const exportsOnVra = async (): Promise<unknown[]> => (await env.onRecoveryVra<{ exports: unknown[] }>('exports')).exports;
+  const checkpointsOnVra = async (): Promise<{ seq: number; tags?: string[] }[]> => (await env.onRecoveryVra<{ checkpoints: { seq: number; tags?: string[] }[] }>('checkpoints')).checkpoints;
+  const setOperation = (operation: unknown): Promise<unknown> => env.setOperation(operation);
 
   before(async () => {
-    cluster = await startCluster({ crashLoopBackoff: { initialMs: 500, maxMs: 2000 } });
-    admin = new KubeClient(cluster.kubeConfig);
-    await cluster.kubectl(['apply', '-f', join(REPO_ROOT, 'deploy/crds')]);
-    await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vpgs.zcsp.io', 'crd/zorgs.zcsp.io', 'crd/sites.zcsp.io', 'crd/zccs.zcsp.io', 'crd/serviceprofiles.zcsp.io']);
-    await admin.create(NAMESPACES, { metadata: { name: NS } });
-    manager = await startManager();
-    for (const file of ['01-sites.yaml', '02-service-profile.yaml', '03-zorg.yaml', '04-zcc.yaml']) await cluster.kubectl(['apply', '-f', join(examples, file)]);
-    await until('Zorg acme Ready', async () => findStatusCondition((await admin.get(ZORGS, 'acme')).status?.['conditions'] as Condition[] | undefined, 'Ready')?.status === 'True');
-    const secret = await admin.get<Secret>(SECRETS, 'zcsp-vra-control', NS);
-    vras = new VraClient(Buffer.from(secret.data?.['token'] ?? '', 'base64').toString('utf8'));
-    await cluster.kubectl(['apply', '-f', join(examples, '05-tenant-app.yaml'), '-f', join(examples, '06-vpg.yaml')]);
-    await cluster.kubectl(['wait', '--for=condition=MeetingSLA', '-n', 'acme-prod', 'vpg/web', '--timeout=300s']);
+    env = await startRecoveryEnv();
+    admin = env.admin;
   });
 
   after(async () => {
-    await manager.stop();
-    await admin.close();
-    await cluster.stop();
+    await env.stop();
     process.stdout.write(`# failover test figures: ${JSON.stringify(figures)}\n`);
   });
 
@@ -217,9 +164,8 @@ describe('failover test', { timeout: 900_000 }, () => {
   it('completes correctly when the operator stops during every step', async () => {
     const uid = (await vpg()).metadata?.uid ?? '';
     const restart = async (at: string): Promise<void> => {
-      await manager.stop();
-      logger.info({ at }, 'operator stopped');
-      manager = await startManager();
+      assert.ok(at.length > 0);
+      await env.restartOperator();
     };
     await setOperation({ type: 'FailoverTest' });
     await waitStage('Preparing or later', (op) => op !== undefined);

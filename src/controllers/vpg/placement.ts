@@ -31,8 +31,13 @@ export function protectedNode(volumes: readonly ResolvedVolume[]): { node: strin
   };
 }
 
-export function recoveryNode(kept: string | undefined, candidates: readonly RecoveryCandidate[], site: string): { node: string; chosen: boolean } | { blocker: Blocker } {
+/**
+ * `preferred`: a reverse VPG's seed node (its VRA can read the old volumes the replica starts
+ * from); taken when its VRA is Ready, else the usual choice (and a full sync).
+ */
+export function recoveryNode(kept: string | undefined, candidates: readonly RecoveryCandidate[], site: string, preferred?: string): { node: string; chosen: boolean } | { blocker: Blocker } {
   if (kept !== undefined && candidates.some((c) => c.node === kept && c.exists)) return { node: kept, chosen: false };
+  if (kept === undefined && preferred !== undefined && candidates.some((c) => c.node === preferred && c.ready)) return { node: preferred, chosen: true };
   if (kept !== undefined) {
     // The node left the site (or its VRA is gone for good): its journal is out of reach.
     return { blocker: { reason: 'RecoveryVraGone', message: `the recovery VRA on node ${kept}, which holds this VPG's journal, is no longer part of site ${site}; bring the node back, or recreate the VPG for a new initial sync` } };

@@ -18,6 +18,7 @@ import { ZCC_PORT } from '../zcc/objects.ts';
 import { quantityBytes } from '../zorg/size.ts';
 import { protectedNode, recoveryNode, vraPath, type RecoveryCandidate } from './placement.ts';
 import { quotaProblem, recoveryNamespacesProblem, resolveSla, zorgOf, type Blocker, type EffectiveSla } from './sla.ts';
+import { seedOf } from './operation/seed.ts';
 import { bandwidthNow, type StreamVolume } from './streams.ts';
 import { resolveVolumes, selectClaims, type ResolvedVolume } from './volumes.ts';
 import type { VraEndpoint } from './vra-client.ts';
@@ -42,6 +43,8 @@ export interface Ready {
   recoveryVra: VraEndpoint & { ready: boolean };
   zcc: Zcc;
   bandwidthBytesPerSecond: number | undefined;
+  /** A reverse VPG on its seed node: where the target's replica starts from (old volumes, read locally). */
+  seed: { volume: string; path: string }[] | undefined;
   /** When the protected site's bandwidth limit next changes (its daily window). */
   bandwidthChangesInMs: number | undefined;
   warnings: string[];
@@ -98,7 +101,8 @@ export function planVpg(cache: CacheReader, config: OperatorConfig, vpg: VPG, no
   if (sites.protected === undefined) return blocked({ reason: 'SiteNotFound', message: `spec.protectedSite: Site ${vpg.spec.protectedSite} does not exist` });
   if (sites.recovery === undefined) return blocked({ reason: 'SiteNotFound', message: `spec.recoverySite: Site ${vpg.spec.recoverySite} does not exist` });
   const candidates = recoveryCandidates(cache, config, vpg, sites.recovery);
-  const target = recoveryNode(vpg.status?.placement?.recoveryNode, candidates, vpg.spec.recoverySite);
+  const seed = seedOf(vpg);
+  const target = recoveryNode(vpg.status?.placement?.recoveryNode, candidates, vpg.spec.recoverySite, seed?.node);
   if ('blocker' in target) return blocked(target.blocker);
 
   if ('blocker' in volumeResult) return blocked(volumeResult.blocker);
@@ -149,6 +153,10 @@ export function planVpg(cache: CacheReader, config: OperatorConfig, vpg: VPG, no
       recoveryVra: endpoint(recoveryPod),
       zcc: zcc.zcc,
       bandwidthBytesPerSecond: bandwidth.bytesPerSecond,
+      seed: seed?.node === target.node ? streamVolumes.flatMap((v) => {
+        const path = seed.volumes[v.name];
+        return path === undefined ? [] : [{ volume: v.name, path }];
+      }) : undefined,
       bandwidthChangesInMs: bandwidth.changesInMs,
       warnings,
     },

@@ -13,7 +13,9 @@ import { vraName } from '../site/vra-pod.ts';
 import type { VpgMetrics } from './metrics.ts';
 import type { Plan, Ready } from './plan.ts';
 import { applyOperation } from './operation/apply.ts';
-import { cleanupRecovery, failoverTest } from './operation/failover-test.ts';
+import { failover } from './operation/failover.ts';
+import { failoverTest } from './operation/failover-test.ts';
+import { removeRecovered } from './operation/recover.ts';
 import { handleTagRequest } from './operation/tag-request.ts';
 import { vpgStatus, type StreamObservation, type VpgStatusInput } from './status/index.ts';
 import { desiredSource, desiredTarget, streamToken } from './streams.ts';
@@ -46,7 +48,13 @@ async function protect(ctx: Ctx, config: OperatorConfig, obj: CustomObject, vpg:
   let target: Observed<TargetStatus> | undefined;
   let tagged: { seq: number; time: string; tag: string }[] | undefined;
   let blocker = plan.blocker;
-  if (r !== undefined && (state.client === undefined || state.controlToken === undefined)) {
+  const failedOver = vpg.status?.failedOver !== undefined && vpg.status.operation === undefined;
+  if (failedOver && r !== undefined && state.client !== undefined) {
+    // Its workloads run elsewhere now: nothing to capture here. The target and its replica stay
+    // (a failback along the reverse VPG resumes from them with a delta sync).
+    await stopSource(ctx, state, r.protectedVra, streamId);
+    blocker = { reason: 'FailedOver', message: `failed over to ${vpg.status?.failedOver?.namespace ?? '?'} at ${vpg.status?.failedOver?.time ?? '?'}; ${vpg.status?.failedOver?.reverseVpg === undefined ? 'not protected back' : `protected back by VPG ${vpg.status.failedOver.namespace}/${vpg.status.failedOver.reverseVpg}`}` };
+  } else if (r !== undefined && (state.client === undefined || state.controlToken === undefined)) {
     blocker = { reason: 'NoVraCredentials', message: 'the VRAs\' control token (Secret zcsp-vra-control) does not exist yet: it comes with the first Site' };
   } else if (r !== undefined && state.client !== undefined && state.controlToken !== undefined) {
     if (r.recoveryChosen) {
@@ -60,7 +68,12 @@ async function protect(ctx: Ctx, config: OperatorConfig, obj: CustomObject, vpg:
   }
   // Recovery needs only the recovery site: it runs whatever the protection plan says.
   const now = new Date();
-  const op = await failoverTest({ ctx, config, obj: current, vpg, client: state.client, now });
+  const step = { ctx, config, obj: current, vpg, client: state.client, now };
+  const op = await failoverTest(step) ?? await failover({
+    ...step,
+    source: r !== undefined && source?.kind === 'ok' ? { vra: r.protectedVra, streamId } : undefined,
+    commit: { volumes: r === undefined ? undefined : { node: r.protectedNode, streamVolumes: r.streamVolumes } },
+  });
   const placement = r !== undefined
     ? { protectedNode: r.protectedNode, recoveryNode: r.recoveryNode, streamId }
     : vpg.status?.placement;
@@ -84,6 +97,7 @@ async function protect(ctx: Ctx, config: OperatorConfig, obj: CustomObject, vpg:
     protectedVraReady: r?.protectedVra.ready ?? false,
     recoveryVraReady: r?.recoveryVra.ready ?? false,
     ...(op?.phase !== undefined && { operation: { phase: op.phase, ...(op.substatus !== undefined && { substatus: op.substatus }) } }),
+    ...(op?.phase === undefined && (failedOver || op?.failedOver != null) && { operation: { phase: 'FailedOver' as const } }),
   };
   const { status: protection, events } = vpgStatus(input);
   const { status, dueInMs } = applyOperation(protection, op, {
@@ -129,7 +143,7 @@ async function syncStreams(ctx: Ctx, client: VraClient, state: VpgState, vpg: VP
   try {
     const identity = await client.identity(r.recoveryVra);
     peerCert = { cert: identity.cert, servername: identity.servername };
-    await ensureStream(ctx, client, state, r.recoveryVra, streamId, desiredTarget(ref, token, r.streamVolumes, r.sla));
+    await ensureStream(ctx, client, state, r.recoveryVra, streamId, desiredTarget(ref, token, r.streamVolumes, r.sla, r.seed));
     target = await observe<TargetStatus>(client, r.recoveryVra, path);
     if (target.kind === 'missing') forget(state, r.recoveryVra, streamId);
     if (target.kind === 'ok') {
@@ -171,6 +185,19 @@ async function ensureStream(ctx: Ctx, client: VraClient, state: VpgState, vra: V
   if (result.changed) ctx.log.info({ vra: vra.host, stream: streamId, created: result.created }, result.created ? 'stream configured on VRA' : 'stream reconfigured on VRA');
 }
 
+/** Stops the source of a failed-over VPG (once per VRA pod: the memo is in state.configured). */
+async function stopSource(ctx: Ctx, state: VpgState, vra: VraEndpoint, streamId: string): Promise<void> {
+  const key = `${vra.uid}/${streamId}`;
+  if (state.configured.get(key) === 'stopped' || state.client === undefined) return;
+  try {
+    await state.client.delete(vra, `/v1/streams/${encodeURIComponent(streamId)}?keepData=true`);
+    ctx.log.info({ vra: vra.host, stream: streamId }, 'source stopped: the VPG failed over');
+  } catch (err: unknown) {
+    if (!isStreamMissing(err)) throw err;
+  }
+  state.configured.set(key, 'stopped');
+}
+
 /**
  * The VRA lost a stream it had accepted (its volume was replaced, or someone deleted the stream):
  * the next reconcile configures it again instead of trusting what this process remembers.
@@ -206,8 +233,9 @@ function failure<S>(err: unknown): Observed<S> {
 async function deleting(ctx: Ctx, config: OperatorConfig, obj: CustomObject, vpg: VPG, state: VpgState): Promise<number | undefined> {
   if (!hasFinalizer(obj, VPG_FINALIZER)) return undefined;
   // A test (or a recovery not committed) is removed first: its objects are only found through the VPG.
-  const left = await cleanupRecovery({ ctx, config, obj, vpg, client: state.client, now: new Date() });
-  if (left > 0) return 2000;
+  const step = { ctx, config, obj, vpg, client: state.client, now: new Date() };
+  const left = [...await removeRecovered(step, vpg.spec.recovery.testNamespace), ...(vpg.status?.operation === undefined ? [] : await removeRecovered(step, vpg.spec.recovery.namespace))];
+  if (left.length > 0) return 2000;
   const streamId = vpg.status?.placement?.streamId ?? vpg.metadata.uid ?? '';
   const keep = vpg.spec.deletionPolicy === 'Retain';
   const placement = vpg.status?.placement;

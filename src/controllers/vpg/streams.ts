@@ -39,8 +39,10 @@ export interface Peer {
 
 type VpgRef = { namespace: string; name: string };
 
-export function desiredTarget(vpg: VpgRef, token: string, volumes: readonly StreamVolume[], sla: EffectiveSla): Extract<StreamConfigInput, { role: 'target' }> {
+/** `seed`: a reverse VPG's target starts its replica from these local paths (the VRA seeds a fresh volume only). */
+export function desiredTarget(vpg: VpgRef, token: string, volumes: readonly StreamVolume[], sla: EffectiveSla, seed?: readonly { volume: string; path: string }[]): Extract<StreamConfigInput, { role: 'target' }> {
   return {
+    ...(seed !== undefined && seed.length > 0 && { seed: seed.map((s) => ({ ...s })) }),
     role: 'target',
     vpg,
     token,

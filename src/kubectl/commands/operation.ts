@@ -91,6 +91,11 @@ export async function startOperation(ctx: Context, name: string, op: OperationRe
     print(ctx, outcome.operation, reachedText(ctx, name, outcome.vpg, outcome.operation));
     return 0;
   }
+  if (outcome.kind === 'failed') {
+    const undo = op.type === 'FailoverTest' ? `kubectl zcsp stop-test ${target(ctx, name)}` : `kubectl zcsp rollback ${target(ctx, name)}`;
+    print(ctx, outcome.operation, `${capitalized(label)} of VPG ${ctx.namespace}/${name} ${outcome.operation.error ?? 'failed'}\nClean up with: ${undo}`);
+    return 1;
+  }
   await clearOperation(ctx, name, op.type);
   const entry = outcome.entry;
   const ok = op.type !== 'FailoverTest' && entry.result === 'Succeeded';

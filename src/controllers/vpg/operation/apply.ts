@@ -19,6 +19,8 @@ export function applyOperation(status: VPGStatus, op: OperationResultUpdate | un
     if (op.record === undefined) delete out.operation;
     else out.operation = op.record;
     if (op.lastTest !== undefined) out.lastTest = op.lastTest;
+    if (op.failedOver === null) delete out.failedOver;
+    else if (op.failedOver !== undefined) out.failedOver = op.failedOver;
     if (op.history !== undefined) out.history = withHistory(out.history, op.history);
   }
   let dueInMs: number | undefined;

@@ -18,6 +18,16 @@ export const ANNOTATION_RECOVERED_FROM = 'zcsp.io/recovered-from';
 export const ANNOTATION_CHECKPOINT = 'zcsp.io/checkpoint';
 /** On a recovered workload: when its group was first seen ready (RFC 3339); the next group's delay counts from it. */
 export const ANNOTATION_READY_AT = 'zcsp.io/ready-at';
+/** On a protected workload a failover or move stopped: its replicas before (rollback and failback start it again). */
+export const ANNOTATION_STOPPED_REPLICAS = 'zcsp.io/replicas-before-failover';
+/** On a protected claim whose data a committed failover or move superseded: the VPG now protecting in the other direction. A failback replaces it. */
+export const ANNOTATION_SUPERSEDED = 'zcsp.io/superseded-by';
+/** On a workload a recovery started again in place (a failback): the uid of that recovery's VPG (a rollback stops it again). */
+export const ANNOTATION_RESUMED_BY = 'zcsp.io/resumed-by';
+/** On a reverse VPG: the VPG it reverses ("namespace/name"). */
+export const ANNOTATION_REVERSE_OF = 'zcsp.io/reverse-of';
+/** On a reverse VPG: where its target starts from (JSON {node, volumes: {claim: host path}}): the old source volumes, for a delta sync. */
+export const ANNOTATION_SEED = 'zcsp.io/seed';
 /** On a restore Secret: the export it opens on the recovery VRA. */
 export const ANNOTATION_EXPORT = 'zcsp.io/export';
 

@@ -11,6 +11,8 @@ export type HistoryEntry = NonNullable<VPGStatus['history']>[number];
 export interface OperationResultUpdate {
   record: OperationRecord | undefined;
   lastTest?: VPGStatus['lastTest'];
+  /** A committed failover or move: where the VPG's workloads went (set), or back home (null: cleared). */
+  failedOver?: VPGStatus['failedOver'] | null;
   history?: HistoryEntry;
   phase?: OperationPhase;
   substatus?: Substatus;

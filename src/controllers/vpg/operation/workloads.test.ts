@@ -65,6 +65,15 @@ describe('recovered workloads', () => {
     assert.deepEqual(source.spec?.template.spec?.nodeSelector, { 'zcsp.io/site': 'prod' });
   });
 
+  it('runs as many replicas as a stopped original ran, and carries none of its recovery marks', () => {
+    const source = deployment('web');
+    if (source.spec !== undefined) source.spec.replicas = 0;
+    source.metadata = { name: 'web', namespace: 'acme-prod', annotations: { 'zcsp.io/replicas-before-failover': '3', 'zcsp.io/ready-at': 'x', 'zcsp.io/resumed-by': 'u', team: 'shop' } };
+    const copy = recoveredWorkload({ vpg, namespace: 'acme-dr', group: 'app', kind: 'Deployment', source, nodeSelector: {}, checkpointId: '1' });
+    assert.equal(copy.spec?.replicas, 3);
+    assert.deepEqual(Object.keys(copy.metadata?.annotations ?? {}).sort(), ['team', 'zcsp.io/checkpoint', 'zcsp.io/recovered-from', 'zcsp.io/vpg']);
+  });
+
   it('is ready when every replica is, in the generation asked for', () => {
     const d = deployment('web');
     assert.equal(isWorkloadReady(d), true);

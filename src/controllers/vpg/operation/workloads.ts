@@ -11,7 +11,8 @@ import type { VPGSpec } from '../../../crds/vpg.ts';
 import type { Deployment, StatefulSet } from '../../../kube/objects.ts';
 import { matchesSelector } from '../volumes.ts';
 import {
-  ANNOTATION_CHECKPOINT, ANNOTATION_RECOVERED_FROM, LABEL_BOOT_GROUP, recoveryAnnotations, recoveryLabels, ROLE_WORKLOAD, type VpgRef,
+  ANNOTATION_CHECKPOINT, ANNOTATION_READY_AT, ANNOTATION_RECOVERED_FROM, ANNOTATION_RESUMED_BY, ANNOTATION_STOPPED_REPLICAS, LABEL_BOOT_GROUP,
+  recoveryAnnotations, recoveryLabels, ROLE_WORKLOAD, type VpgRef,
 } from './labels.ts';
 
 export type WorkloadKind = 'Deployment' | 'StatefulSet';
@@ -49,13 +50,20 @@ export function bootGroups(bootOrder: VPGSpec['bootOrder'], available: { Deploym
   });
 }
 
-const DROPPED_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration', 'deployment.kubernetes.io/revision'];
+/** The old object's history, and the marks of recoveries on it (a stopped original's replica count among them). */
+const DROPPED_ANNOTATIONS = [
+  'kubectl.kubernetes.io/last-applied-configuration', 'deployment.kubernetes.io/revision',
+  ANNOTATION_STOPPED_REPLICAS, ANNOTATION_RESUMED_BY, ANNOTATION_READY_AT,
+];
 
 /** The copy of a protected workload for the recovery namespace. */
 export function recoveredWorkload(o: {
   vpg: VpgRef; namespace: string; group: string; kind: WorkloadKind; source: Workload; nodeSelector: Record<string, string>; checkpointId: string;
 }): Workload {
   const spec = structuredClone(o.source.spec ?? {}) as NonNullable<Deployment['spec']> & NonNullable<StatefulSet['spec']>;
+  // A failover stops the original before it is copied: the copy runs as many as it ran.
+  const before = Number(o.source.metadata?.annotations?.[ANNOTATION_STOPPED_REPLICAS]);
+  if (Number.isSafeInteger(before) && before >= 0) spec.replicas = before;
   const labels = { ...recoveryLabels(o.vpg, ROLE_WORKLOAD), [LABEL_BOOT_GROUP]: o.group };
   const template = spec.template;
   template.metadata = {

@@ -12,7 +12,7 @@
 //   events.ts    the events of transitions
 //   format.ts    durations, sizes and messages for people
 //
-// operation, lastTest and history are the operation logic's: copied from the previous status.
+// operation, lastTest, failedOver and history are the operation logic's: copied from the previous status.
 // An operation in progress (input.operation) sets phase and substatus.
 import type { VPGStatus } from '../../../crds/vpg.ts';
 import { setStatusCondition } from '../../../runtime/index.ts';
@@ -66,6 +66,7 @@ export function vpgStatus(given: VpgStatusInput): VpgStatusResult {
     volumes: volumes.length === 0 ? undefined : volumes,
     conditions,
     lastTest: prev.status.lastTest,
+    failedOver: prev.status.failedOver,
     operation: prev.status.operation,
     history: prev.status.history,
   });

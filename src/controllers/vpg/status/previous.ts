@@ -38,6 +38,7 @@ export function readPrevious(previous: unknown, streamId: string | undefined): P
     volumes: parsed(shape.volumes, o['volumes']),
     conditions: conditions.length === 0 ? undefined : conditions,
     lastTest: parsed(shape.lastTest, o['lastTest']),
+    failedOver: parsed(shape.failedOver, o['failedOver']),
     operation: parsed(shape.operation, o['operation']),
     history: parsed(shape.history, o['history']),
   });

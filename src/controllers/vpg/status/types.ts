@@ -17,7 +17,7 @@ export const MAX_TAGGED = 32;
 
 export type Phase = NonNullable<VPGStatus['phase']>;
 export type Substatus = NonNullable<VPGStatus['substatus']>;
-export type OperationPhase = Extract<Phase, 'Testing' | 'FailingOver' | 'Moving'>;
+export type OperationPhase = Extract<Phase, 'Testing' | 'FailingOver' | 'Moving' | 'FailedOver'>;
 // The status's parts, for this folder's modules (index.ts does not export them).
 export type Journal = NonNullable<VPGStatus['journal']>;
 export type Checkpoints = NonNullable<VPGStatus['checkpoints']>;
