@@ -7,7 +7,7 @@
 // stage Running) and a live failover with a manual commit (request → BeforeCommit, workloads up),
 // rolled back. Each is broken down by step (status.operation.steps).
 import { randomFillSync } from 'node:crypto';
-import { open, mkdir } from 'node:fs/promises';
+import { mkdir, open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { waitFor } from '../test/cluster/net.ts';
@@ -41,7 +41,9 @@ spec:
       nodeSelector: { zcsp.io/site: prod }
       containers: [{ name: app, image: ghcr.io/zcsp/zcsp:0.1.0, args: [diag, --port, "8090"], volumeMounts: [{ name: data, mountPath: /data }] }]
       volumes: [{ name: data, persistentVolumeClaim: { claimName: ${name} } }]
----
+`;
+/** Applied once the volume is full: the initial sync copies all of it. */
+const vpg = (name: string): string => `
 apiVersion: zcsp.io/v1alpha1
 kind: VPG
 metadata: { name: ${name}, namespace: ${NS} }
@@ -72,6 +74,15 @@ async function fill(dir: string, gib: number): Promise<void> {
   }
 }
 
+/** Bytes of the files under a folder. */
+async function du(dir: string): Promise<number> {
+  let total = 0;
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) total += (await stat(join(e.parentPath, e.name))).size;
+  }
+  return total;
+}
+
 interface Run { ms: number; steps: string }
 
 async function timeOperation(env: RecoveryEnv, name: string, operation: object, done: (op: Operation | undefined) => boolean): Promise<Run> {
@@ -95,10 +106,13 @@ try {
     await fill(await env.volumeDir(name, NS), gib);
     const fillS = (Date.now() - tFill) / 1000;
     const tSync = Date.now();
+    await env.cluster.kubectl(['apply', '-f', '-'], { input: vpg(name) });
     await env.cluster.kubectl(['wait', '--for=condition=MeetingSLA', '-n', NS, `vpg/${name}`, '--timeout=3600s']);
     const syncS = (Date.now() - tSync) / 1000;
 
     const test = await timeOperation(env, name, { type: 'FailoverTest' }, (op) => op?.stage === 'Running');
+    const restored = await du(await env.volumeDir(name, 'acme-test'));
+    if (restored < gib * GiB) throw new Error(`the test restored ${restored} bytes, less than the ${gib} GiB written`);
     await env.setOperation(null, name, NS);
     await env.waitOperation('test stopped', (op) => op === undefined, { name, ns: NS, timeoutMs: 600_000 });
 

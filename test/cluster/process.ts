@@ -111,6 +111,24 @@ export function findClusterProcesses(clusterId: string): ProcessInfo[] {
   return findMarkedProcesses(CLUSTER_ID_ENV, clusterId);
 }
 
+/**
+ * Signals every process of a pod of this cluster (found by the POD_NAME its containers get):
+ * SIGKILL for a crash, SIGSTOP/SIGCONT for a freeze. Returns how many it signalled.
+ */
+export function signalPodProcesses(clusterId: string, pod: string, signal: NodeJS.Signals): number {
+  let n = 0;
+  for (const p of findClusterProcesses(clusterId)) {
+    try {
+      if (!readFileSync(`/proc/${p.pid}/environ`, 'latin1').split('\0').includes(`POD_NAME=${pod}`)) continue;
+      process.kill(p.pid, signal);
+      n++;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return n;
+}
+
 /** Every live process (zombies aside) whose environment has `name=value`. */
 export function findMarkedProcesses(name: string, value: string): ProcessInfo[] {
   const marker = `${name}=${value}`;

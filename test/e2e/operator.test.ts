@@ -4,28 +4,17 @@
 // it hands over to the other, which then writes nothing (steady state survives a restart).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
-import { startCluster, type LocalCluster } from '../cluster/cluster.ts';
+import { REPO_ROOT, startCluster, type LocalCluster } from '../cluster/cluster.ts';
 import { waitFor } from '../cluster/net.ts';
-import { findClusterProcesses } from '../cluster/process.ts';
+import { signalPodProcesses } from '../cluster/process.ts';
 
 /** SIGKILLs every process of a pod (found by the POD_NAME the chart gives it); returns how many. */
-function killPodProcesses(clusterId: string, pod: string): number {
-  let killed = 0;
-  for (const p of findClusterProcesses(clusterId)) {
-    try {
-      if (!readFileSync(`/proc/${p.pid}/environ`, 'latin1').split('\0').includes(`POD_NAME=${pod}`)) continue;
-      process.kill(p.pid, 'SIGKILL');
-      killed++;
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return killed;
-}
+const killPodProcesses = (clusterId: string, pod: string): number => signalPodProcesses(clusterId, pod, 'SIGKILL');
 
 const chart = fileURLToPath(new URL('../../deploy/helm/zcsp', import.meta.url));
 const examples = fileURLToPath(new URL('../../examples', import.meta.url));
@@ -182,6 +171,41 @@ describe('operator installed with helm', { timeout: 900_000 }, () => {
     // The one VPG's figures: at most one refresh per 30 s since the takeover, plus the first.
     const vpgStatusWrites = writesTo(text, 'vpgs.zcsp.io/status') - (leaderNow.metadata?.name === standby.metadata?.name ? standbyVpgWritesBefore : 0);
     assert.ok(vpgStatusWrites <= 1 + Math.floor((Date.now() - t0) / 30_000), `${vpgStatusWrites} VPG status writes in ${Date.now() - t0} ms`);
+  });
+
+  it('lets a tenant Operator run a failover test with kubectl zcsp, through a killed leader, and refuses them a live failover', async () => {
+    const alice = await cluster.user('alice@acme.example');
+    const zcsp = (args: readonly string[]): Promise<{ code: number | null; out: string; err: string }> => new Promise((resolve, reject) => {
+      const child = spawn(cluster.binaries.kubectl, ['zcsp', ...args, '-n', 'acme-prod', '--timeout', '8m'], {
+        env: { ...process.env, PATH: `${join(REPO_ROOT, 'bin')}:${dirname(process.execPath)}:${process.env['PATH'] ?? ''}`, KUBECONFIG: alice.kubeconfigPath },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+      child.once('error', reject);
+      child.once('close', (code) => resolve({ code, out, err }));
+    });
+    // Refused by the API server (the chart's admission policy): an Operator may not fail over.
+    const refused = await zcsp(['failover', 'web']);
+    assert.equal(refused.code, 1, refused.err);
+    assert.match(refused.err, /needs the privilege update on vpgs\/failover/);
+    // A test, with the leading operator SIGKILLed while it restores.
+    const test = zcsp(['test', 'web']);
+    await waitFor(async () => {
+      const op = ((await get('vpgs', 'web', 'acme-prod')) as { status?: { operation?: { stage?: string } } }).status?.operation;
+      return op?.stage === 'Recovering' || op?.stage === 'Running';
+    }, { what: 'the test recovering', timeoutMs: 120_000, intervalMs: 300 });
+    const holder = await leader();
+    const pod = (await managerPods()).find((p) => holder?.startsWith(p.metadata?.name ?? '?') === true);
+    assert.ok(killPodProcesses(cluster.id, pod?.metadata?.name ?? '') > 0);
+    const ran = await test;
+    assert.equal(ran.code, 0, `${ran.out}\n${ran.err}`);
+    assert.match(ran.out, /is running in namespace acme-test/);
+    const stopped = await zcsp(['stop-test', 'web']);
+    assert.equal(stopped.code, 0, `${stopped.out}\n${stopped.err}`);
+    assert.match(stopped.out, /FailoverTest Succeeded/);
   });
 
   it('ran under exactly the chart\'s RBAC: no request of the operator was forbidden', async () => {

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { diffSnapshots, snapshotTree, type Snapshot } from '../replicator/support/snapshot.ts';
 import { waitFor } from '../cluster/net.ts';
 import { VPGS } from '../../src/controllers/resources.ts';
+import { vraName } from '../../src/controllers/site/index.ts';
+import { signalPodProcesses } from '../cluster/process.ts';
 import type { Deployment, PersistentVolumeClaim, Pod } from '../../src/kube/objects.ts';
 import { DEPLOYMENTS, PERSISTENT_VOLUME_CLAIMS, PODS } from '../../src/runtime/index.ts';
 import { startRecoveryEnv, type Operation, type RecoveryEnv } from './support/recovery-env.ts';
@@ -152,4 +154,27 @@ describe('failover, reverse protection and failback', { timeout: 1_200_000 }, ()
     await env.cluster.kubectl(['wait', '--for=condition=MeetingSLA', '-n', PROD, 'vpg/web', '--timeout=300s']);
     assert.equal((await env.admin.get(VPGS, 'web', PROD)).spec !== undefined, true);
   });
+
+  it('fails over with the protected site down: straight to the latest checkpoint in the journal, nothing asked of the protected side', async () => {
+    const placement = (await env.vpg()).status?.placement;
+    const vra = vraName('prod', placement?.protectedNode ?? '');
+    const latest = Number((await env.vpg()).status?.checkpoints?.latest?.id);
+    assert.ok(signalPodProcesses(env.cluster.id, vra, 'SIGSTOP') > 0, `found the processes of ${vra}`);
+    try {
+      await env.setOperation({ type: 'Failover', commitPolicy: { type: 'Manual' } });
+      await env.waitOperation('before commit', (op) => op?.stage === 'BeforeCommit');
+      const op = (await env.vpg()).status?.operation ?? assert.fail('no operation');
+      assert.deepEqual(op.steps?.map((s) => s.name), ['Prepare', 'Restore', 'Start app', 'Before commit']);
+      assert.ok(Number(op.checkpoint?.id) >= latest, `checkpoint ${op.checkpoint?.id ?? '?'} is the journal's latest (≥ ${latest})`);
+      // The protected workload was left alone (its site is "down").
+      assert.equal((await deployment(PROD)).spec?.replicas, 1);
+      await env.setOperation({ decision: 'Rollback' });
+      await env.waitOperation('rolled back', (op) => op === undefined);
+    } finally {
+      signalPodProcesses(env.cluster.id, vra, 'SIGCONT');
+    }
+    assert.equal((await env.vpg()).status?.history?.[0]?.result, 'RolledBack');
+    await env.cluster.kubectl(['wait', '--for=condition=MeetingSLA', '-n', PROD, 'vpg/web', '--timeout=300s']);
+  });
 });
+

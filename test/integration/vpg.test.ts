@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { REPO_ROOT, startCluster, type LocalCluster } from '../cluster/cluster.ts';
 import { waitFor } from '../cluster/net.ts';
-import { findClusterProcesses } from '../cluster/process.ts';
+import { signalPodProcesses } from '../cluster/process.ts';
 import { diffSnapshots, snapshotTree } from '../replicator/support/snapshot.ts';
 import { OperatorConfig } from '../../src/controllers/config.ts';
 import { operatorControllers } from '../../src/controllers/index.ts';
@@ -191,20 +191,7 @@ describe('VPG controller', { timeout: 900_000 }, () => {
     }
     return undefined;
   };
-  /** Signals every process of a pod (found by the POD_NAME its container gets). */
-  const signalPod = (pod: string, signal: NodeJS.Signals): number => {
-    let n = 0;
-    for (const p of findClusterProcesses(cluster.id)) {
-      try {
-        if (!readFileSync(`/proc/${p.pid}/environ`, 'latin1').split('\0').includes(`POD_NAME=${pod}`)) continue;
-        process.kill(p.pid, signal);
-        n++;
-      } catch {
-        // exited meanwhile
-      }
-    }
-    return n;
-  };
+  const signalPod = (pod: string, signal: NodeJS.Signals): number => signalPodProcesses(cluster.id, pod, signal);
   /** Waits until the VPG's status reports a checkpoint taken after `since`, and returns its number. */
   const checkpointAfter = async (name: string, since: number, ns = 'acme-prod'): Promise<{ seq: number; time: number }> => {
     let found = { seq: 0, time: 0 };

@@ -26,6 +26,12 @@ export const VPG_FINALIZER = 'zcsp.io/replication';
 
 /** How often the VRAs' figures are polled for each VPG. */
 export const POLL_MS = 5000;
+/**
+ * After an operation step wrote a decision to the status: the watch event of that write brings
+ * the next reconcile (with the cache showing it); this is only the fallback. Sooner would read
+ * the cache before it holds the write, and take the step again.
+ */
+const REQUEUE_AFTER_DECISION_MS = 1000;
 
 export interface VpgState {
   refs: ReverseIndex;
@@ -106,7 +112,7 @@ async function protect(ctx: Ctx, config: OperatorConfig, obj: CustomObject, vpg:
   for (const e of events) ctx.event(current, { ...e, action: 'Protect' });
   await ctx.patchStatusIfChanged(current, status);
   state.metrics?.observe(vpg.metadata.namespace ?? '', vpg.metadata.name ?? '', input, status, Date.now());
-  const waits = [POLL_MS, r?.bandwidthChangesInMs, op?.requeue === true ? 100 : undefined, op?.requeueAfterMs, dueInMs];
+  const waits = [POLL_MS, r?.bandwidthChangesInMs, op?.requeue === true ? REQUEUE_AFTER_DECISION_MS : undefined, op?.requeueAfterMs, dueInMs];
   return Math.max(100, Math.min(...waits.filter((w): w is number => w !== undefined)));
 }
 
