@@ -12,12 +12,59 @@ import { join } from 'node:path';
 import { waitFor } from '../cluster/net.ts';
 import { diffSnapshots, snapshotTree, type Snapshot } from '../replicator/support/snapshot.ts';
 import { JOBS, NETWORK_POLICIES, STATEFUL_SETS, VPGS } from '../../src/controllers/resources.ts';
-import type { Deployment, PersistentVolumeClaim, Pod } from '../../src/kube/objects.ts';
+import type { Deployment, PersistentVolumeClaim, Pod, StatefulSet } from '../../src/kube/objects.ts';
 import type { VPGStatus } from '../../src/crds/vpg.ts';
 import { DEPLOYMENTS, PERSISTENT_VOLUME_CLAIMS, PODS, SECRETS } from '../../src/runtime/index.ts';
 import { startRecoveryEnv, type RecoveryEnv, type Vpg } from './support/recovery-env.ts';
 
 const UID_LABEL = 'zcsp.io/vpg-uid';
+
+/** A second application of acme's: a StatefulSet and a Deployment on one node, in two boot groups. */
+const SHOP = `
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: { name: db, namespace: acme-prod }
+spec:
+  serviceName: db
+  replicas: 1
+  selector: { matchLabels: { app: db } }
+  template:
+    metadata: { labels: { app: db } }
+    spec:
+      nodeSelector: { kubernetes.io/hostname: prod-2 }
+      containers: [{ name: db, image: ghcr.io/zcsp/zcsp:0.1.0, args: [diag, --port, "8091", --stamp, /data/stamp.json], volumeMounts: [{ name: data, mountPath: /data }] }]
+  volumeClaimTemplates: [{ metadata: { name: data }, spec: { accessModes: [ReadWriteOnce], resources: { requests: { storage: 1Gi } } } }]
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: { name: front-data, namespace: acme-prod }
+spec: { accessModes: [ReadWriteOnce], resources: { requests: { storage: 1Gi } } }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: front, namespace: acme-prod, labels: { app: front } }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: front } }
+  template:
+    metadata: { labels: { app: front } }
+    spec:
+      nodeSelector: { kubernetes.io/hostname: prod-2 }
+      containers: [{ name: front, image: ghcr.io/zcsp/zcsp:0.1.0, args: [diag, --port, "8092", --stamp, /data/stamp.json], volumeMounts: [{ name: data, mountPath: /data }] }]
+      volumes: [{ name: data, persistentVolumeClaim: { claimName: front-data } }]
+---
+apiVersion: zcsp.io/v1alpha1
+kind: VPG
+metadata: { name: shop, namespace: acme-prod }
+spec:
+  protectedSite: prod
+  recoverySite: dr
+  volumes: { claimNames: [data-db-0, front-data] }
+  bootOrder:
+    - { name: database, workloads: [{ kind: StatefulSet, name: db }] }
+    - { name: frontend, delaySeconds: 5, workloads: [{ kind: Deployment, selector: { matchLabels: { app: front } } }] }
+  recovery: { namespace: acme-dr, testNamespace: acme-test }
+`;
 const tested = (s: VPGStatus | undefined): { status: string; reason: string } | undefined => s?.conditions?.find((c) => c.type === 'Tested');
 
 describe('failover test', { timeout: 900_000 }, () => {
@@ -192,4 +239,27 @@ describe('failover test', { timeout: 900_000 }, () => {
     assert.equal(s.history?.[0]?.result, 'Succeeded');
     assert.equal(s.history.filter((h) => h.startTime === running.startTime).length, 1);
   });
+
+  it('starts a StatefulSet and a Deployment in boot order, the second group after its delay', async () => {
+    await env.cluster.kubectl(['apply', '-f', '-'], { input: SHOP });
+    await env.cluster.kubectl(['wait', '--for=condition=MeetingSLA', '-n', 'acme-prod', 'vpg/shop', '--timeout=300s']);
+    await env.setOperation({ type: 'FailoverTest' }, 'shop');
+    await env.waitOperation('the shop test running', (op) => op?.stage === 'Running', { name: 'shop' });
+    const op = (await env.vpg('shop')).status?.operation ?? assert.fail('no operation');
+    assert.deepEqual(op.steps?.map((s) => s.name), ['Prepare', 'Restore', 'Start database', 'Start frontend']);
+    // The StatefulSet found its claim (same name as the protected one) and runs; the Deployment came 5 s after it was ready.
+    const db = await admin.get<StatefulSet>(STATEFUL_SETS, 'db', 'acme-test');
+    assert.equal(db.status?.readyReplicas, 1);
+    assert.equal((await admin.get<PersistentVolumeClaim>(PERSISTENT_VOLUME_CLAIMS, 'data-db-0', 'acme-test')).metadata?.labels?.[UID_LABEL], (await env.vpg('shop')).metadata?.uid);
+    const dbReady = Date.parse(db.metadata?.annotations?.['zcsp.io/ready-at'] ?? '');
+    const front = await admin.get<Deployment>(DEPLOYMENTS, 'front', 'acme-test');
+    const gap = (Date.parse(front.metadata?.creationTimestamp ?? '') - dbReady) / 1000;
+    // creationTimestamp has whole seconds.
+    assert.ok(gap >= 4, `front created ${gap} s after db was ready (delay 5 s)`);
+    figures['bootGapSeconds'] = gap;
+    await env.setOperation(null, 'shop');
+    await env.waitOperation('the shop test stopped', (o) => o === undefined, { name: 'shop' });
+    assert.deepEqual(await leftInTestNamespace((await env.vpg('shop')).metadata?.uid ?? ''), []);
+  });
 });
+

@@ -2,10 +2,10 @@
 // local cluster (two sites of two simulated nodes), installs the operator with helm, applies
 // examples/ step by step (install.ts), then shows live status (status-table.ts) until Ctrl-C,
 // which tears everything down. `npm run demo -- --help` lists the options (args.ts).
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { resolveBinaries, type Binaries } from '../../test/cluster/binaries.ts';
-import { startCluster, type LocalCluster } from '../../test/cluster/cluster.ts';
+import { REPO_ROOT, startCluster, type LocalCluster } from '../../test/cluster/cluster.ts';
 import { parseDemoArgs, UsageError, type DemoArgs } from './args.ts';
 import { Installer } from './install.ts';
 import { fitScreen, renderDemo, type SiteView, type Snapshot, type VpgView, type ZccView } from './status-table.ts';
@@ -64,11 +64,15 @@ function onStop(cluster: LocalCluster): void {
 
 function kubectlHints(cluster: LocalCluster, args: DemoArgs): string[] {
   const examples = args.examples
-    ? ['kubectl get vpg -A', 'kubectl get zcsp -A', 'kubectl wait --for=condition=MeetingSLA vpg/web -n acme-prod --timeout=5m']
+    ? [
+      'kubectl get vpg -A', 'kubectl get zcsp -A', 'kubectl wait --for=condition=MeetingSLA vpg/web -n acme-prod --timeout=5m',
+      'kubectl zcsp status web -n acme-prod', 'kubectl zcsp test web -n acme-prod        # a failover test into acme-test', 'kubectl zcsp stop-test web -n acme-prod',
+    ]
     : ['kubectl get pods -A', 'kubectl apply -f examples/01-sites.yaml -f examples/02-service-profile.yaml -f examples/03-zorg.yaml -f examples/04-zcc.yaml', 'kubectl get zcsp -A'];
   return [
     'use kubectl alongside, in another shell:',
-    `  export KUBECONFIG=${cluster.kubeconfigPath} PATH=${dirname(cluster.binaries.kubectl)}:$PATH`,
+    // kubectl zcsp (bin/) runs on the Node that runs this demo.
+    `  export KUBECONFIG=${cluster.kubeconfigPath} PATH=${dirname(cluster.binaries.kubectl)}:${join(REPO_ROOT, 'bin')}:${dirname(process.execPath)}:$PATH`,
     ...examples.map((e) => `  ${e}`),
     'Ctrl-C stops the cluster and removes everything.',
   ];
