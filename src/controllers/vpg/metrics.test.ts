@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { VPGStatus } from '../../crds/vpg.ts';
 import { Registry } from '../../runtime/index.ts';
 import { VpgMetrics } from './metrics.ts';
 import { vpgStatus, type SourceReport, type VpgStatusInput } from './status/index.ts';
@@ -50,7 +51,8 @@ describe('VpgMetrics', () => {
     assert.match(text, /^zcsp_vpg_throughput_bytes_per_second\{namespace="tenant-a",vpg="db"\} 10000$/m);
     assert.deepEqual(lines(r, 'zcsp_vpg_sync_progress_percent{'), [], 'no sync, no progress series');
     assert.deepEqual(lines(r, 'zcsp_vpg_phase{').filter((l) => l.endsWith(' 1')), ['zcsp_vpg_phase{namespace="tenant-a",vpg="db",phase="MeetingSLA"} 1']);
-    assert.equal(lines(r, 'zcsp_vpg_phase{').length, 11, 'every phase, 0 but the current one');
+    assert.equal(lines(r, 'zcsp_vpg_phase{').length, VPGStatus.shape.phase.unwrap().options.length, 'every phase, 0 but the current one');
+    assert.ok(lines(r, 'zcsp_vpg_phase{').some((l) => l.includes('phase="FailedOver"')));
     assert.deepEqual(lines(r, 'zcsp_vpg_sync_state{'), [
       'zcsp_vpg_sync_state{namespace="tenant-a",vpg="db",state="Initial"} 0',
       'zcsp_vpg_sync_state{namespace="tenant-a",vpg="db",state="Bitmap"} 0',
