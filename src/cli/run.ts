@@ -5,8 +5,9 @@ import { vraCommand } from '../vra/command.ts';
 import { zccCommand } from '../zcc/command.ts';
 import { managerCommand } from '../manager/command.ts';
 import { restoreCommand } from '../restore/command.ts';
+import { consoleCommand } from '../console/command.ts';
 
-const commands: readonly Command[] = [managerCommand, vraCommand, zccCommand, restoreCommand, diagCommand, versionCommand];
+const commands: readonly Command[] = [managerCommand, vraCommand, zccCommand, restoreCommand, consoleCommand, diagCommand, versionCommand];
 
 export function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -1,0 +1,18 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { alertsOf } from './provider.ts';
+import type { Vpg } from '../kubectl/vpg.ts';
+
+describe('alertsOf', () => {
+  it('reports VPGs not meeting their SLA and overdue tests, nothing for healthy ones', () => {
+    const vpgs = [
+      { metadata: { namespace: 'a', name: 'ok' }, status: { phase: 'MeetingSLA', conditions: [{ type: 'Tested', status: 'True', reason: 'TestedRecently' }] } },
+      { metadata: { namespace: 'a', name: 'slow' }, status: { phase: 'RpoNotMeetingSLA', conditions: [{ type: 'MeetingSLA', status: 'False', reason: 'RpoExceeded', message: 'RPO 400 s > 300 s' }] } },
+      { metadata: { namespace: 'b', name: 'old' }, status: { phase: 'MeetingSLA', conditions: [{ type: 'Tested', status: 'False', reason: 'TestOverdue', message: 'due' }] } },
+    ] as unknown as Vpg[];
+    assert.deepEqual(alertsOf(vpgs), [
+      { kind: 'NotMeetingSLA', namespace: 'a', name: 'slow', phase: 'RpoNotMeetingSLA', reason: 'RpoExceeded', message: 'RPO 400 s > 300 s' },
+      { kind: 'TestOverdue', namespace: 'b', name: 'old', reason: 'TestOverdue', message: 'due' },
+    ]);
+  });
+});
