@@ -41,6 +41,20 @@ export const ChartValues = z.strictObject({
     enabled: z.boolean(),
     minAvailable: z.int().min(0).describe('Operator pods kept through voluntary disruptions (applies when replicaCount > 1).'),
   }),
+  console: z.strictObject({
+    enabled: z.boolean().describe('Deploy the web console (zcsp console): tenants and the provider sign in with Kubernetes tokens.'),
+    // Sessions and the RPO history are in the console's memory: one replica.
+    replicas: z.literal(1).describe('Console replicas: 1 (sessions live in its memory).'),
+    port: z.int().min(1).max(65535).describe('Port the console listens on (plain HTTP: put TLS on the ingress in front).'),
+    service: z.strictObject({
+      type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']),
+      port: z.int().min(1).max(65535),
+    }),
+    publicUrl: z.string().describe('The console\'s address as browsers reach it (https://…): the base of one-time sign-in links, and https makes the session cookie Secure. Empty: none.'),
+    sessionTtl: z.string().regex(/^[0-9]+(s|m|h)$/).describe('Longest life of a session, e.g. 8h.'),
+    sessionIdle: z.string().regex(/^[0-9]+(s|m|h)$/).describe('A session unused this long ends, e.g. 30m.'),
+    resources: z.strictObject({ requests: resourceList.optional(), limits: resourceList.optional() }),
+  }),
   priorityClassName: z.string(),
   podAnnotations: z.record(z.string(), z.string()),
   podLabels: z.record(z.string(), z.string()),

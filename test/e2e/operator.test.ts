@@ -208,6 +208,24 @@ describe('operator installed with helm', { timeout: 900_000 }, () => {
     assert.match(stopped.out, /FailoverTest Succeeded/);
   });
 
+  it('serves the console: a tenant Operator signs in with a token and sees acme\'s VPG', async () => {
+    const pod = (await core.listNamespacedPod({ namespace: NS, labelSelector: 'app.kubernetes.io/component=console' })).items.find(ready);
+    assert.ok(pod, 'a Ready console pod');
+    const base = `http://${pod.status?.podIP ?? ''}:8080`;
+    // A bearer token of a tenant member: a ServiceAccount named in the Zorg, as a portal would hold one.
+    await cluster.kubectl(['create', 'serviceaccount', 'portal', '-n', 'acme-prod']);
+    await cluster.kubectl(['patch', 'zorg', 'acme', '--type=json', '-p', JSON.stringify([{ op: 'add', path: '/spec/members/-', value: { kind: 'User', name: 'system:serviceaccount:acme-prod:portal', role: 'Operator' } }])]);
+    const token = (await cluster.kubectl(['create', 'token', 'portal', '-n', 'acme-prod'])).trim();
+    const signIn = await fetch(`${base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-zcsp-csrf': '1' }, body: JSON.stringify({ token }) });
+    assert.equal(signIn.status, 201, await signIn.text());
+    const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    await waitFor(async () => {
+      const res = await fetch(`${base}/api/vpgs?namespace=acme-prod`, { headers: { cookie } });
+      const body = await res.json() as { items?: { metadata?: { name?: string } }[] };
+      return res.status === 200 && body.items?.some((v) => v.metadata?.name === 'web') === true;
+    }, { what: 'acme\'s VPG through the console', timeoutMs: 60_000, intervalMs: 1000 });
+  });
+
   it('ran under exactly the chart\'s RBAC: no request of the operator was forbidden', async () => {
     for (const pod of await managerPods()) {
       const log = await readFile(await cluster.kubelet(pod.spec?.nodeName ?? '').containerLogPath(NS, pod.metadata?.name ?? '', 'manager'), 'utf8');

@@ -36,7 +36,8 @@ describe('helm chart deploy/helm/zcsp', { timeout: 300_000 }, () => {
     const all = await kinds();
     assert.deepEqual(all.filter((k) => k === 'CustomResourceDefinition').length, 5);
     assert.ok(all.includes('PodDisruptionBudget'), 'two replicas get a PDB');
-    const single = await kinds('replicaCount=1', 'crds.install=false', 'metrics.service.enabled=false', 'serviceAccount.create=false', 'serviceAccount.name=existing');
+    assert.deepEqual(all.filter((k) => k === 'Deployment').length, 2, 'the manager and the console');
+    const single = await kinds('replicaCount=1', 'crds.install=false', 'metrics.service.enabled=false', 'serviceAccount.create=false', 'serviceAccount.name=existing', 'console.enabled=false');
     assert.deepEqual(single, ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Role', 'RoleBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
   });
 
@@ -45,6 +46,7 @@ describe('helm chart deploy/helm/zcsp', { timeout: 300_000 }, () => {
     await assert.rejects(cluster.helm(['template', 'zcsp', chart, '--set', 'manager.wrokers=2']), /additional properties 'wrokers' not allowed/);
     await assert.rejects(cluster.helm(['template', 'zcsp', chart, '--set', 'image.pullPolicy=Sometimes']), /pullPolicy/);
     await assert.rejects(cluster.helm(['template', 'zcsp', chart, '--set', 'serviceAccount.create=false']), /serviceAccount.name is required/);
+    await assert.rejects(cluster.helm(['template', 'zcsp', chart, '--set', 'console.replicas=2']), /replicas/);
   });
 
   it('installs and upgrades the CRDs, and keeps them on uninstall', async () => {
