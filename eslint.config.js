@@ -27,4 +27,16 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] }] }] },
   },
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
+  // The console's browser code (src/console/ui): plain ES modules with JSDoc types, run by browsers.
+  {
+    files: ['src/console/ui/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'module',
+      globals: Object.fromEntries(['window', 'document', 'location', 'history', 'fetch', 'EventSource', 'MessageEvent', 'Node', 'HTMLElement',
+        'HTMLDialogElement', 'HTMLInputElement', 'HTMLSelectElement', 'SVGSVGElement', 'EventListener', 'console', 'setInterval', 'clearInterval',
+        'setTimeout', 'clearTimeout'].map((name) => [name, 'readonly'])),
+    },
+  },
 );

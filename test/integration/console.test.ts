@@ -15,46 +15,14 @@ import { OperatorConfig } from '../../src/controllers/config.ts';
 import { ROLE_BINDINGS, VPGS, ZORGS } from '../../src/controllers/resources.ts';
 import { zorgController } from '../../src/controllers/zorg/index.ts';
 import { startConsoleServer, type ConsoleServer } from '../../src/console/server.ts';
+import { USERS_NS, applyConsoleRbac, sa } from './support/console-rbac.ts';
 
 const PROVIDER = 'zcsp-system';
-const USERS_NS = 'console-users';
 const ACME = 'acme-prod';
 const GLOBEX = 'globex-prod';
 const logger = pino({ level: process.env['ZCSP_TEST_LOG_LEVEL'] ?? 'silent' });
 const config = OperatorConfig.parse({ namespace: PROVIDER, image: 'zcsp:test' });
-const sa = (name: string): string => `system:serviceaccount:${USERS_NS}:${name}`;
 
-/** The console's ServiceAccount and its RBAC (as in the README), and a provider user. */
-const RBAC = `
-apiVersion: v1
-kind: ServiceAccount
-metadata: { name: zcsp-console, namespace: ${PROVIDER} }
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: { name: zcsp-console }
-rules:
-  - { apiGroups: [authentication.k8s.io], resources: [tokenreviews], verbs: [create] }
-  - { apiGroups: [authorization.k8s.io], resources: [subjectaccessreviews], verbs: [create] }
-  - { apiGroups: [zcsp.io], resources: [vpgs, zorgs], verbs: [list, watch] }
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: { name: zcsp-console }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: zcsp-console }
-subjects: [{ kind: ServiceAccount, name: zcsp-console, namespace: ${PROVIDER} }]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: { name: dr-provider-viewer }
-rules: [{ apiGroups: [zcsp.io], resources: [zorgs, sites, serviceprofiles, vpgs], verbs: [get, list, watch] }]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: { name: dr-provider-viewer }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: dr-provider-viewer }
-subjects: [{ kind: ServiceAccount, name: paula, namespace: ${USERS_NS} }]
-`;
 
 const vpg = (namespace: string, name: string): CustomObject => ({
   apiVersion: 'zcsp.io/v1alpha1', kind: 'VPG', metadata: { name, namespace },
@@ -142,7 +110,7 @@ describe('zcsp console API', { timeout: 240_000 }, () => {
     for (const ns of [PROVIDER, USERS_NS]) await cluster.kubectl(['create', 'namespace', ns]);
     const policy = await cluster.helm(['template', 'zcsp', join(REPO_ROOT, 'deploy/helm/zcsp'), '--namespace', PROVIDER, '--show-only', 'templates/admission.yaml']);
     await cluster.kubectl(['apply', '-f', '-'], { input: policy });
-    await cluster.kubectl(['apply', '-f', '-'], { input: RBAC });
+    await applyConsoleRbac(cluster, PROVIDER);
     for (const name of ['adam', 'alice', 'vera', 'gina', 'paula']) {
       await cluster.kubectl(['create', 'serviceaccount', name, '-n', USERS_NS]);
       tokens.set(name, (await cluster.kubectl(['create', 'token', name, '-n', USERS_NS, '--duration=1h'])).trim());

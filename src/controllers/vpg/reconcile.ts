@@ -13,6 +13,7 @@ import { vraName } from '../site/vra-pod.ts';
 import type { VpgMetrics } from './metrics.ts';
 import type { Plan, Ready } from './plan.ts';
 import { applyOperation } from './operation/apply.ts';
+import { tagsOf, type JournalCheckpoint } from './operation/checkpoint.ts';
 import { failover } from './operation/failover.ts';
 import { failoverTest } from './operation/failover-test.ts';
 import { removeRecovered } from './operation/recover.ts';
@@ -153,8 +154,13 @@ async function syncStreams(ctx: Ctx, client: VraClient, state: VpgState, vpg: VP
     target = await observe<TargetStatus>(client, r.recoveryVra, path);
     if (target.kind === 'missing') forget(state, r.recoveryVra, streamId);
     if (target.kind === 'ok') {
-      const cps = await client.get<{ checkpoints: { seq: number; time: string; tag?: string; tags?: string[] }[] }>(r.recoveryVra, `${path}/checkpoints`);
-      tagged = cps.checkpoints.filter((c) => c.tag !== undefined).map((c) => ({ seq: c.seq, time: c.time, tag: c.tag ?? '' }));
+      const cps = await client.get<{ checkpoints: JournalCheckpoint[] }>(r.recoveryVra, `${path}/checkpoints`);
+      // A checkpoint's own tag (app-consistent, a request's) and those added later ("tested at …");
+      // the VRA lists an untagged checkpoint with an empty tag.
+      tagged = cps.checkpoints.flatMap((c) => {
+        const tags = tagsOf(c);
+        return tags.length === 0 ? [] : [{ seq: c.seq, time: c.time, tag: tags.join('; ') }];
+      });
     }
   } catch (err: unknown) {
     target = failure(err);
