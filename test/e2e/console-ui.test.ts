@@ -203,8 +203,10 @@ describe('zcsp console in the browser', { timeout: 600_000 }, () => {
     await page.locator('#alerts-title').waitFor();
     await shot('11-provider');
     await page.getByRole('link', { name: 'VPGs' }).click();
+    // The list renders once its request answers: wait for it rather than read the page mid-way.
+    await page.locator('tbody tr', { hasText: 'erp' }).first().waitFor({ timeout: 30_000 });
     const rows = await page.locator('tbody tr').allTextContents();
-    assert.ok(rows.some((r) => r.includes('erp')) && rows.some((r) => r.includes('web')), 'a provider sees every VPG');
+    assert.ok(rows.some((r) => r.includes('erp')) && rows.some((r) => r.includes('web')), `a provider sees every VPG:\n${rows.join('\n')}`);
     assert.deepEqual(problems, [], 'no script errors and no CSP violations');
   });
 });
