@@ -349,7 +349,7 @@ describe('zcsp console API', { timeout: 240_000 }, () => {
     assert.equal((await adam.call('GET', '/api/me')).status, 401);
   });
 
-  it('serves the UI placeholder with a strict CSP', async () => {
+  it('serves the UI with a strict CSP, and nothing outside its folder', async () => {
     const res = await fetch(`${server.url}/`);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'self'; script-src 'self'/);
