@@ -5,6 +5,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { parsePort, untilStopSignal } from '../cli/args.ts';
 import { UsageError, type Command } from '../cli/command.ts';
 import { createLogger, KubeClient } from '../runtime/index.ts';
+import { parseDuration } from '../kubectl/args.ts';
 import { startConsoleServer } from './server.ts';
 
 const help = `usage: zcsp console [--port N] [--host ADDR] [--kubeconfig FILE] [--tls-cert FILE --tls-key FILE]
@@ -19,14 +20,6 @@ read and change is made with that token, so RBAC and the admission policy decide
   --session-idle  a session ends after this long without requests (default 30m)
   --public-url    the console's address as browsers reach it: the base of one-time sign-in links;
                   https:// also marks the session cookie Secure`;
-
-/** 90s, 30m, 8h, 1h30m → milliseconds. */
-export function parseDuration(flag: string, text: string): number {
-  const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
-  const ms = m === null ? 0 : (Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0)) * 1000;
-  if (m === null || ms <= 0) throw new UsageError(`--${flag}: "${text}" is not a duration such as 30m or 8h`);
-  return ms;
-}
 
 export const consoleCommand: Command = {
   name: 'console',
@@ -55,8 +48,8 @@ export const consoleCommand: Command = {
     if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
     const publicUrl = values['public-url'];
     if (publicUrl !== undefined && !/^https?:\/\/[^/\s]+(\/\S*)?$/.test(publicUrl)) throw new UsageError(`--public-url: "${publicUrl}" is not an http(s) URL`);
-    const sessionTtlMs = parseDuration('session-ttl', values['session-ttl']);
-    const sessionIdleMs = parseDuration('session-idle', values['session-idle']);
+    const sessionTtlMs = parseDuration('--session-ttl', values['session-ttl']);
+    const sessionIdleMs = parseDuration('--session-idle', values['session-idle']);
     const kc = new KubeConfig();
     if (values.kubeconfig === undefined) kc.loadFromDefault();
     else kc.loadFromFile(values.kubeconfig);

@@ -1,10 +1,10 @@
 // Command-line parsing for `kubectl zcsp`. Not util.parseArgs: kubectl users write booleans as
 // `--wait` and `--wait=false` alike, which parseArgs' boolean options refuse.
 
-/** A mistake on the command line: printed with the usage text, exit code 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+import { UsageError } from '../cli/command.ts';
+
+/** A mistake on the command line (exit code 2): the CLI's own, shared by every zcsp command. */
+export { UsageError };
 
 export interface FlagSpec {
   readonly type: 'string' | 'boolean';
