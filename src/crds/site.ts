@@ -37,7 +37,7 @@ const vra = z.strictObject({
     .describe('The VRA container image. Unset: the operator\'s own image (one image, a subcommand per role).'),
   resources: resources.optional(),
   readHostPaths: setOf(hostPath, { min: 1, max: 16 },
-    'Node paths the VRA may read, mounted read-only: where the node keeps the protected volumes (the kubelet\'s pods folder, a CSI driver\'s data folder).')
+    'Node paths the VRA may read, mounted read-only: where the node keeps the protected volumes (the kubelet\'s pods folder, a CSI driver\'s data folder). VRAs run as root with two capabilities (read and keep any file); a path under /dev (raw block volumes) makes them privileged, as only privileged containers get device nodes.')
     .default(['/var/lib/kubelet']),
   storage: z.strictObject({
     storageClassName: z.string().min(1).max(253).optional()

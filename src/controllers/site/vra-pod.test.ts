@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parseObject } from '../../crds/parse.ts';
 import { siteKind, type Site } from '../../crds/site.ts';
 import { OperatorConfig } from '../config.ts';
-import { desiredVraClaim, desiredVraPod, specHash, vraName, vraPodSpec } from './vra-pod.ts';
+import { desiredVraClaim, desiredVraPod, specHash, vraName, vraPodSpec, vraSecurityContext } from './vra-pod.ts';
 
 function must<T>(value: T | undefined): T {
   assert.ok(value !== undefined);
@@ -49,13 +49,12 @@ describe('desiredVraPod', () => {
     assert.ok(tolerated.includes('node.kubernetes.io/not-ready:NoExecute'));
   });
 
-  it('runs `vra` privileged, with probes, env, resources, its volume and the host paths read-only', () => {
+  it('runs `vra` with probes, env, resources, its volume and the host paths read-only', () => {
     assert.equal(container.image, 'ghcr.io/zcsp/zcsp:1.0.0');
     assert.deepEqual(container.args, [
       'vra', '--port', '9440', '--control-port', '9441', '--health-port', '9442',
       '--data-dir', '/var/lib/zcsp/vra', '--control-token-file', '/etc/zcsp/vra/token',
     ]);
-    assert.equal(container.securityContext?.privileged, true);
     assert.deepEqual(container.readinessProbe?.httpGet, { path: '/readyz', port: 'vra-health' });
     assert.deepEqual(container.livenessProbe?.httpGet, { path: '/healthz', port: 'vra-health' });
     assert.deepEqual(container.ports, [
@@ -87,6 +86,34 @@ describe('desiredVraPod', () => {
     assert.equal(c.image, 'registry.example/zcsp:2.0.0');
     assert.equal(c.resources, undefined);
     assert.equal(must(c.volumeMounts)[2]?.mountPath, '/host/var/lib/kubelet', 'the default host path');
+  });
+});
+
+describe('vraSecurityContext', () => {
+  it('reads any file and keeps replicas as root with two capabilities, nothing more', () => {
+    const sc = vraSecurityContext(site({ vra: { readHostPaths: ['/var/lib/kubelet', '/mnt/disks'] } }).spec);
+    assert.equal(sc.privileged, undefined);
+    assert.equal(sc.runAsUser, 0);
+    assert.equal(sc.allowPrivilegeEscalation, false);
+    assert.equal(sc.readOnlyRootFilesystem, true);
+    assert.deepEqual(sc.capabilities, { drop: ['ALL'], add: ['DAC_READ_SEARCH', 'DAC_OVERRIDE'] });
+    assert.deepEqual(sc.seccompProfile, { type: 'RuntimeDefault' });
+  });
+
+  it('is privileged only for a Site whose VRAs read device nodes (raw block volumes)', () => {
+    for (const path of ['/dev', '/dev/disk/by-id']) {
+      assert.equal(vraSecurityContext(site({ vra: { readHostPaths: ['/var/lib/kubelet', path] } }).spec).privileged, true, path);
+    }
+    for (const path of ['/devices', '/var/dev', '/mnt/dev']) {
+      assert.equal(vraSecurityContext(site({ vra: { readHostPaths: [path] } }).spec).privileged, undefined, path);
+    }
+  });
+
+  it('is part of the pod spec, so changing it replaces the VRAs', () => {
+    const plain = site({ vra: { readHostPaths: ['/var/lib/kubelet'] } });
+    const block = site({ vra: { readHostPaths: ['/var/lib/kubelet', '/dev'] } });
+    assert.notEqual(specHash(vraPodSpec(config, 'dr', plain.spec, 'dr-1')), specHash(vraPodSpec(config, 'dr', block.spec, 'dr-1')));
+    assert.deepEqual(vraPodSpec(config, 'dr', plain.spec, 'dr-1').containers[0]?.securityContext, vraSecurityContext(plain.spec));
   });
 });
 

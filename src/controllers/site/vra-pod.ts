@@ -13,7 +13,7 @@
 // its annotation zcsp.io/spec-hash is a hash of the desired spec, and a pod with another hash is
 // deleted and created again.
 import { createHash } from 'node:crypto';
-import type { V1PodSpec, V1Toleration, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { V1PodSpec, V1SecurityContext, V1Toleration, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { Site } from '../../crds/site.ts';
 import type { PersistentVolumeClaim, Pod } from '../../kube/objects.ts';
 import { canonicalJson, childName } from '../../runtime/index.ts';
@@ -75,6 +75,32 @@ function resources(spec: SiteSpec): V1PodSpec['containers'][number]['resources']
   return { ...(requests !== undefined && { requests }), ...(limits !== undefined && { limits }) };
 }
 
+/**
+ * What the VRA may do on its node, and no more. It reads every file of other pods' volumes
+ * through the node's folders whatever their owner and mode (DAC_READ_SEARCH), and keeps replicas
+ * whose files and folders carry the protected modes — a replicated 0400 file or 0555 folder it
+ * must still update (DAC_OVERRIDE) — as root, the owner of its own volume. Nothing else: no other
+ * capability, no privilege escalation, a read-only root filesystem. A raw block device is the
+ * exception: the container runtime hands device nodes only to privileged containers, so a Site
+ * that lets its VRAs read under /dev gets privileged VRAs, and says so by that path.
+ */
+export function vraSecurityContext(spec: SiteSpec): V1SecurityContext {
+  if (spec.vra.readHostPaths.some(readsDevices)) return { privileged: true, runAsUser: 0 };
+  return {
+    runAsUser: 0,
+    runAsNonRoot: false,
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ['ALL'], add: ['DAC_READ_SEARCH', 'DAC_OVERRIDE'] },
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+/** The schema keeps host paths absolute without a trailing slash. */
+function readsDevices(path: string): boolean {
+  return path === '/dev' || path.startsWith('/dev/');
+}
+
 /** The pod spec of the VRA of `node`: everything the spec hash covers. */
 export function vraPodSpec(config: OperatorConfig, siteName: string, spec: SiteSpec, node: string): V1PodSpec {
   const hostVolumes: V1Volume[] = spec.vra.readHostPaths.map((path, i) => ({ name: `host-${i}`, hostPath: { path } }));
@@ -121,8 +147,7 @@ export function vraPodSpec(config: OperatorConfig, siteName: string, spec: SiteS
       ],
       readinessProbe: { httpGet: { path: '/readyz', port: VRA_HEALTH_PORT_NAME }, periodSeconds: 2, failureThreshold: 3 },
       livenessProbe: { httpGet: { path: '/healthz', port: VRA_HEALTH_PORT_NAME }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
-      // Reading other pods' volumes through the node takes a privileged node agent.
-      securityContext: { privileged: true },
+      securityContext: vraSecurityContext(spec),
       ...(res !== undefined && { resources: res }),
       volumeMounts: [{ name: 'data', mountPath: VRA_DATA_DIR }, { name: 'control', mountPath: VRA_CONTROL_DIR, readOnly: true }, ...hostMounts],
     }],
