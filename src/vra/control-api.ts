@@ -5,7 +5,7 @@
 //
 //   GET    /v1/identity                          node, site, certificate and its fingerprint
 //   GET    /v1/streams                           every stream with its status
-//   PUT    /v1/streams/{id}                      create or update (body: stream-config.ts)
+//   PUT    /v1/streams/{id}                      create or update (body: stream-config.ts; role source, target or assess)
 //   GET    /v1/streams/{id}                      configuration (token hidden) and status
 //   DELETE /v1/streams/{id}[?keepData=true]      stop; delete journal and replica unless kept
 //   GET    /v1/streams/{id}/checkpoints          target: recoverable checkpoints with tags and volumes
@@ -39,6 +39,7 @@ import type { ExportStore } from './exports.ts';
 import { allow, HttpError, parse, readJson, send, toHttpError } from './http.ts';
 import type { Identity } from './identity.ts';
 import type { StreamRegistry } from './registry.ts';
+import type { StreamConfig } from './stream-config.ts';
 
 export interface ControlApiOptions {
   port: number;
@@ -113,9 +114,9 @@ export async function startControlApi(o: ControlApiOptions): Promise<Listening> 
       allow(method, ['GET', 'PUT', 'DELETE']);
       const stream = o.registry.get(id);
       const failed = o.registry.failure(id);
-      if (failed !== undefined) return send(res, 200, { id, config: { ...failed.config, token: '(hidden)' }, status: { role: failed.config.role, state: 'failed', error: failed.error } });
+      if (failed !== undefined) return send(res, 200, { id, config: hideToken(failed.config), status: { role: failed.config.role, state: 'failed', error: failed.error } });
       if (stream === undefined) throw new HttpError(404, 'NotFound', `no stream ${id} on this VRA`);
-      return send(res, 200, { id, config: { ...stream.config, token: '(hidden)' }, status: stream.status() });
+      return send(res, 200, { id, config: hideToken(stream.config), status: stream.status() });
     }
     if (sub === 'checkpoints' && seqPart === undefined) {
       if (method === 'POST') {
@@ -168,6 +169,11 @@ export async function startControlApi(o: ControlApiOptions): Promise<Listening> 
       return send(res, 200, await stream.verify(body.checkpoint, targets));
     }
     throw new HttpError(404, 'NotFound', `no route ${url.pathname}`);
+  }
+
+  /** An assessment has no token to hide. */
+  function hideToken(config: StreamConfig): StreamConfig {
+    return 'token' in config ? { ...config, token: '(hidden)' } : config;
   }
 
   function checkTarget(volume: string, path: string): string {

@@ -1,6 +1,7 @@
 // The VRA's figures for Prometheus, read from its streams at scrape time (cheaper than tracking).
 // Series carry the stream id and the VPG (namespace, name) so dashboards join them with the VPGs.
 import { Registry } from '../runtime/metrics.ts';
+import type { AssessState } from './assess-stream.ts';
 import type { ExportStore } from './exports.ts';
 import type { StreamRegistry } from './registry.ts';
 import type { SyncState } from './source-stream.ts';
@@ -8,6 +9,7 @@ import type { VolumeSyncState } from './source-volumes.ts';
 
 const SYNC_STATES: readonly SyncState[] = ['connecting', 'initial-sync', 'delta-sync', 'bitmap-sync', 'protecting'];
 const VOLUME_STATES: readonly VolumeSyncState[] = ['initial-sync', 'delta-sync', 'bitmap-sync', 'protecting'];
+const ASSESS_STATES: readonly AssessState[] = ['baseline', 'measuring'];
 type L = 'stream' | 'namespace' | 'vpg';
 
 export function vraMetrics(streams: StreamRegistry, exports?: ExportStore): Registry {
@@ -30,7 +32,14 @@ export function vraMetrics(streams: StreamRegistry, exports?: ExportStore): Regi
   const exportsHeld = registry.gauge<L>({ name: 'zcsp_vra_exports', help: 'Target: exports held (a checkpoint\'s volume in scratch, waiting for a restore to pull it).', labelNames: ['stream', 'namespace', 'vpg'] });
   const exportsRunning = registry.gauge<L>({ name: 'zcsp_vra_exports_in_progress', help: 'Target: export transfers to restore pods under way.', labelNames: ['stream', 'namespace', 'vpg'] });
   const exportBytes = registry.counter<L>({ name: 'zcsp_vra_export_bytes_total', help: 'Target: volume content bytes sent to restore pods since the VRA started.', labelNames: ['stream', 'namespace', 'vpg'] });
-  const all = [exportsHeld, exportsRunning, failed, rpo, sync, progress, buffered, bufferLimit, wire, raw, connected, journal, checkpoints, history, durable, volumeSync, volumeBytes];
+  const assessState = registry.gauge<L | 'state'>({ name: 'zcsp_vra_assess_state', help: 'Assessment: 1 for the state the stream is in (baseline until every volume has one, then measuring).', labelNames: ['stream', 'namespace', 'vpg', 'state'] });
+  const changeBytes = registry.counter<L | 'volume' | 'size'>({ name: 'zcsp_vra_change_bytes_total', help: 'Source and assessment: bytes a volume changed (shipped once in sync, or measured past its baseline), raw or compressed as for the wire, since the VRA started.', labelNames: ['stream', 'namespace', 'vpg', 'volume', 'size'] });
+  const changeAverage = registry.gauge<L | 'volume' | 'size'>({ name: 'zcsp_vra_change_average_bytes_per_hour', help: 'Source and assessment: a volume\'s bytes changed per measured hour over the change rate\'s window (7 days), raw or compressed.', labelNames: ['stream', 'namespace', 'vpg', 'volume', 'size'] });
+  const changePeak = registry.gauge<L | 'volume' | 'size'>({ name: 'zcsp_vra_change_peak_bytes_per_hour', help: 'Source and assessment: a volume\'s busiest change rate bucket in the window as bytes per hour, raw or compressed.', labelNames: ['stream', 'namespace', 'vpg', 'volume', 'size'] });
+  const changeMeasured = registry.gauge<L | 'volume'>({ name: 'zcsp_vra_change_measured_seconds', help: 'Source and assessment: seconds of measurement behind a volume\'s change rate, in the window.', labelNames: ['stream', 'namespace', 'vpg', 'volume'] });
+  const all = [exportsHeld, exportsRunning, failed, rpo, sync, progress, buffered, bufferLimit, wire, raw, connected, journal, checkpoints, history, durable, volumeSync, volumeBytes, assessState, changeAverage, changePeak, changeMeasured];
+  /** The last count seen of each change counter's series: one that went down started over (the stream was deleted and configured again). */
+  const lastCounted = new Map<string, number>();
 
   // One collector refreshes every series (streams come and go, so it starts from nothing); it
   // hangs on the first gauge registered, which renders first.
@@ -53,12 +62,28 @@ export function vraMetrics(streams: StreamRegistry, exports?: ExportStore): Regi
         raw.set(l, st.rawBytes);
         connected.set(l, st.connected ? 1 : 0);
         for (const v of st.volumes) for (const state of VOLUME_STATES) volumeSync.set({ ...l, volume: v.name, state }, v.state === state ? 1 : 0);
+      } else if (st.role === 'assess') {
+        for (const state of ASSESS_STATES) assessState.set({ ...l, state }, st.state === state ? 1 : 0);
       } else {
         journal.set(l, st.journalBytes);
         checkpoints.set(l, st.checkpoints);
         history.set(l, st.actualHistorySeconds);
         durable.set(l, st.durableSeq);
         for (const v of st.volumes) volumeBytes.set({ ...l, volume: v.name }, v.bytes);
+      }
+    }
+    for (const c of streams.changeRates()) {
+      const l = { stream: c.stream, namespace: c.vpg.namespace, vpg: c.vpg.name, volume: c.volume };
+      changeMeasured.set(l, c.rate.measuredSeconds);
+      for (const size of ['raw', 'compressed'] as const) {
+        const sized = { ...l, size };
+        changeAverage.set(sized, size === 'raw' ? c.rate.averageRawBytesPerHour : c.rate.averageCompressedBytesPerHour);
+        changePeak.set(sized, size === 'raw' ? c.rate.peakRawBytesPerHour : c.rate.peakCompressedBytesPerHour);
+        const now = size === 'raw' ? c.counted.rawBytes : c.counted.compressedBytes;
+        const key = JSON.stringify(sized);
+        const before = lastCounted.get(key) ?? 0;
+        changeBytes.inc(sized, now >= before ? now - before : now);
+        lastCounted.set(key, now);
       }
     }
     for (const f of exports?.figures() ?? []) {

@@ -1,6 +1,7 @@
 // The streams a VRA serves, as the operator configured them. Each configuration is kept on the
 // VRA's volume (streams/{id}/config.json, written atomically) so a restarted VRA picks up every
-// stream where it was: targets reopen their journal, sources start with a delta sync.
+// stream where it was: targets reopen their journal, sources start with a delta sync, assessments
+// with a new baseline. Sources and assessments keep their change rate in change-rate/{id}.json.
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,16 +10,28 @@ import { isDeepStrictEqual } from 'node:util';
 import { writeFileDurably } from '../replicator/durable.ts';
 import { readState } from '../replicator/replica/replica-state.ts';
 import { seedSourceProblem } from '../replicator/replica/seed.ts';
+import { AssessStream, type AssessStatus } from './assess-stream.ts';
+import { ChangeRateRecorder, type ChangeRate, type CountedBytes } from './change-rate.ts';
 import { SourceStream, type SourceStatus } from './source-stream.ts';
 import { ConfigError, parseStreamConfig, seedsToApply, streamId, volumeChangeProblem, type StreamConfig, type TargetConfig } from './stream-config.ts';
 import { StreamError, TargetStream, type TargetStatus } from './target-stream.ts';
 
-export type Stream = SourceStream | TargetStream;
+export type Stream = SourceStream | TargetStream | AssessStream;
 
 export interface StreamSummary {
   id: string;
   vpg: { namespace: string; name: string };
-  status: SourceStatus | TargetStatus | FailedStatus;
+  status: SourceStatus | TargetStatus | AssessStatus | FailedStatus;
+}
+
+/** One measured volume of a stream (metrics). */
+export interface VolumeChangeRate {
+  stream: string;
+  vpg: { namespace: string; name: string };
+  volume: string;
+  rate: ChangeRate;
+  /** Counted by this process (a counter follows it). */
+  counted: { rawBytes: number; compressedBytes: number };
 }
 
 /** A configured stream that could not start (a damaged journal): shown, never silently dropped. */
@@ -30,15 +43,19 @@ export interface FailedStatus {
 
 export class StreamRegistry {
   readonly #dir: string;
+  readonly #ratesDir: string;
   readonly #log: Logger;
   readonly #streams = new Map<string, Stream>();
   readonly #failed = new Map<string, { config: StreamConfig; error: string }>();
   /** Changes to one stream are serialised; different streams change independently. */
   readonly #locks = new Map<string, Promise<unknown>>();
   readonly #senderId = randomUUID();
+  /** Each stream's change counts in this process, kept across its restarts (metrics counters). */
+  readonly #counted = new Map<string, CountedBytes>();
 
   constructor(dataDir: string, log: Logger) {
     this.#dir = join(dataDir, 'streams');
+    this.#ratesDir = join(dataDir, 'change-rate');
     this.#log = log;
   }
 
@@ -62,6 +79,24 @@ export class StreamRegistry {
         this.#log.error({ err, stream: id }, 'stream failed to start');
       }
     }
+    await this.#dropStrayRates();
+  }
+
+  /** Change rates of streams no longer configured here as a source or assessment (deleted while the VRA was down, say). */
+  async #dropStrayRates(): Promise<void> {
+    let files: string[];
+    try {
+      files = await readdir(this.#ratesDir);
+    } catch {
+      return;
+    }
+    for (const file of files) {
+      const id = file.endsWith('.json') ? file.slice(0, -'.json'.length) : undefined;
+      const role = id === undefined ? undefined : (this.#streams.get(id)?.config.role ?? this.#failed.get(id)?.config.role);
+      if (role === 'source' || role === 'assess') continue;
+      await rm(join(this.#ratesDir, file), { force: true });
+      this.#log.info({ file }, 'change rate of a stream no longer here removed');
+    }
   }
 
   get(id: string): Stream | undefined {
@@ -70,13 +105,13 @@ export class StreamRegistry {
 
   source(id: string): SourceStream {
     const s = this.#require(id);
-    if (!(s instanceof SourceStream)) throw new StreamError('Conflict', `stream ${id} is a target here, not a source`);
+    if (!(s instanceof SourceStream)) throw new StreamError('Conflict', `stream ${id} is ${aRole(s.config.role)} here, not a source`);
     return s;
   }
 
   target(id: string): TargetStream {
     const s = this.#require(id);
-    if (!(s instanceof TargetStream)) throw new StreamError('Conflict', `stream ${id} is a source here, not a target`);
+    if (!(s instanceof TargetStream)) throw new StreamError('Conflict', `stream ${id} is ${aRole(s.config.role)} here, not a target`);
     return s;
   }
 
@@ -100,6 +135,11 @@ export class StreamRegistry {
     ];
   }
 
+  /** Every measured volume of the sources and assessments (metrics). */
+  changeRates(): VolumeChangeRate[] {
+    return [...this.#streams.values()].flatMap((s) => (s instanceof TargetStream ? [] : s.changeRates().map((f) => ({ stream: s.id, vpg: s.config.vpg, ...f }))));
+  }
+
   /** The target streams the receiver accepts senders for. */
   targets(): TargetStream[] {
     return [...this.#streams.values()].filter((s): s is TargetStream => s instanceof TargetStream);
@@ -110,7 +150,8 @@ export class StreamRegistry {
    * re-sends it every reconcile). A change of volumes only is made in place (added volumes sync
    * on their own, removed ones are dropped, the others go on untouched); any other change restarts
    * the stream with it, keeping its data (a source then does a delta sync). A stream cannot change
-   * role in place (delete it first), nor a volume its kind (remove the volume first).
+   * role in place (delete it first: an assessment becomes a source by DELETE, then PUT), nor a
+   * volume its kind (remove the volume first; an assessment keeps no data of it, so there it may).
    */
   configure(id: string, value: unknown): Promise<{ created: boolean; changed: boolean }> {
     const parsedId = streamId.safeParse(id);
@@ -119,10 +160,10 @@ export class StreamRegistry {
     return this.#serial(id, async () => {
       const current = this.#streams.get(id);
       if (current !== undefined && current.config.role !== config.role) {
-        throw new StreamError('Conflict', `stream ${id} is a ${current.config.role} here; delete it before configuring it as a ${config.role}`);
+        throw new StreamError('Conflict', `stream ${id} is ${aRole(current.config.role)} here; delete it before configuring it as ${aRole(config.role)}`);
       }
       if (current !== undefined && isDeepStrictEqual(current.config, config)) return { created: false, changed: false };
-      const problem = current === undefined ? undefined : volumeChangeProblem(current.config, config);
+      const problem = current === undefined || config.role === 'assess' ? undefined : volumeChangeProblem(current.config, config);
       if (problem !== undefined) throw new ConfigError(problem);
       if (config.role === 'target') await this.#checkSeeds(id, config, current);
       await this.#store(id, config);
@@ -144,7 +185,10 @@ export class StreamRegistry {
     });
   }
 
-  /** Stops a stream and, unless told to keep it, deletes its data (journal, replica). */
+  /**
+   * Stops a stream and, unless told to keep it, deletes its data (journal, replica). Its change
+   * rate goes either way: it was this stream's measurement.
+   */
   remove(id: string, options: { keepData?: boolean } = {}): Promise<boolean> {
     return this.#serial(id, async () => {
       const current = this.#streams.get(id);
@@ -156,6 +200,8 @@ export class StreamRegistry {
       const dir = join(this.#dir, id);
       if (options.keepData === true) await rm(join(dir, 'config.json'), { force: true });
       else await rm(dir, { recursive: true, force: true });
+      await rm(this.#ratesFile(id), { force: true });
+      this.#counted.delete(id);
       if (current !== undefined || failed) this.#log.info({ stream: id, keepData: options.keepData === true }, 'stream removed');
       return current !== undefined || failed;
     });
@@ -169,9 +215,19 @@ export class StreamRegistry {
   async #start(id: string, config: StreamConfig): Promise<Stream> {
     const log = this.#log.child({ stream: id, vpg: `${config.vpg.namespace}/${config.vpg.name}`, role: config.role });
     if (config.role === 'target') return TargetStream.open(join(this.#dir, id), id, config, log);
-    const stream = new SourceStream(id, config, this.#senderId, log);
+    let counted = this.#counted.get(id);
+    if (counted === undefined) {
+      counted = new Map();
+      this.#counted.set(id, counted);
+    }
+    const rates = await ChangeRateRecorder.open(this.#ratesFile(id), { bucketSeconds: config.changeRateBucketSeconds, log, counted });
+    const stream = config.role === 'source' ? new SourceStream(id, config, this.#senderId, log, rates) : new AssessStream(id, config, log, rates);
     stream.start();
     return stream;
+  }
+
+  #ratesFile(id: string): string {
+    return join(this.#ratesDir, `${id}.json`);
   }
 
   /**
@@ -223,10 +279,18 @@ async function reconfigureInPlace(current: Stream | undefined, config: StreamCon
     await current.reconfigure(config);
     return true;
   }
+  if (current instanceof AssessStream && config.role === 'assess' && current.canReconfigure(config)) {
+    await current.reconfigure(config);
+    return true;
+  }
   return false;
 }
 
+function aRole(role: StreamConfig['role']): string {
+  return role === 'assess' ? 'an assessment' : `a ${role}`;
+}
+
 async function stop(stream: Stream): Promise<void> {
-  if (stream instanceof SourceStream) await stream.stop();
-  else await stream.close();
+  if (stream instanceof TargetStream) await stream.close();
+  else await stream.stop();
 }

@@ -11,11 +11,18 @@
 // The stream is in its least protected volume's state. Volumes are added and removed in place
 // (reconfigure): an added one joins on its own (source-volumes.ts) while the others keep their
 // checkpoints; the link, the buffer and every other volume's belief stay as they are.
+//
+// Each volume's change rate (change-rate.ts) counts the records the sender accepts for it while it
+// is `covered`: a complete checkpoint pass went over it since it last agreed with the recovery
+// side. So an initial sync, a join and a delta sync are not counted (they copy what is, not what
+// changed), a bitmap sync's catch-up is (what it sends changed meanwhile), and a push the sender
+// refused is not (the next pass reads the change again and counts it then).
 import type { Logger } from 'pino';
 import { Checkpointer } from '../replicator/capture/checkpointer.ts';
 import type { RecordSink } from '../replicator/capture/volume-capture.ts';
 import type { Record as StreamRecord } from '../replicator/ops.ts';
 import { Sender, SenderError } from '../replicator/ship/sender.ts';
+import type { ChangeRate, ChangeRateRecorder } from './change-rate.ts';
 import { connectPeer } from './peer.ts';
 import { isEmptyManifest, newVolume, phaseOf, streamState, syncProgress, volumeStatus, type SourceVolume, type VolumeSpec, type VolumeStatus } from './source-volumes.ts';
 import type { SourceConfig } from './stream-config.ts';
@@ -76,12 +83,15 @@ export class SourceStream {
   #agreement = Promise.withResolvers<undefined>();
   #agreed = false;
   readonly #stopping = Promise.withResolvers<undefined>();
+  readonly #rates: ChangeRateRecorder;
 
-  constructor(id: string, config: SourceConfig, senderId: string, log: Logger) {
+  constructor(id: string, config: SourceConfig, senderId: string, log: Logger, rates: ChangeRateRecorder) {
     this.id = id;
     this.#config = config;
     this.#log = log;
+    this.#rates = rates;
     for (const spec of config.volumes) this.#volumes.set(spec.name, newVolume(spec, config.watch, undefined));
+    rates.retain(config.volumes.map((v) => v.name));
     this.sender = new Sender({
       vpg: id,
       token: config.token,
@@ -91,6 +101,10 @@ export class SourceStream {
       stallMs: config.stallMs,
       compress: config.compress,
       ...(config.bandwidthBytesPerSecond !== undefined && { bandwidthBytesPerSecond: config.bandwidthBytesPerSecond }),
+      onAccepted: (volume, recordBytes, rawBytes) => {
+        const v = this.#volumes.get(volume);
+        if (v?.phase === 'member' && v.covered) rates.meter.count(volume, rawBytes, recordBytes);
+      },
       log,
     });
     this.checkpointer = new Checkpointer({
@@ -136,6 +150,7 @@ export class SourceStream {
               if (v?.phase === 'member') v.covered = true;
             }
           } else this.#incomplete++;
+          this.#measure();
         }
         this.#lastError = undefined;
         await this.#sleep(Math.max(0, this.config.checkpointIntervalMs - (Date.now() - started)));
@@ -210,8 +225,22 @@ export class SourceStream {
     v.capture.adopt(manifest);
     v.sync = isEmptyManifest(manifest) ? 'initial-sync' : 'delta-sync';
     v.covered = false;
+    this.#measure();
     delete v.problem;
     return true;
+  }
+
+  /** A volume's change rate measures time while its changes are counted (covered), only then. */
+  #measure(): void {
+    for (const v of this.#volumes.values()) {
+      const on = v.phase === 'member' && v.covered;
+      if (this.#rates.meter.isMeasuring(v.spec.name) !== on) this.#rates.meter.measure(v.spec.name, on);
+    }
+  }
+
+  /** Each volume's change rate, with what was counted since the stream started (metrics). */
+  changeRates(): ReturnType<ChangeRateRecorder['figures']> {
+    return this.#rates.figures();
   }
 
   /** Keeps why a volume waits; logged when the reason changes, not every pass. */
@@ -289,6 +318,9 @@ export class SourceStream {
     for (const spec of next.volumes) volumes.set(spec.name, this.#volumes.get(spec.name) ?? newVolume(spec, next.watch, this.#retiring.get(spec.name)));
     this.#volumes = volumes;
     this.#config = next;
+    // A removed volume's measurement goes; one moved to another path keeps its own (same name).
+    this.#rates.retain(next.volumes.map((s) => s.name));
+    this.#measure();
     this.checkpointer.setCaptures(this.#members());
     this.#log.info({ stream: this.id, volumes: next.volumes.map((s) => s.name) }, 'volumes changed');
     this.#wake?.();
@@ -386,7 +418,8 @@ export class SourceStream {
     const passProgress = new Map(p.volumes.map((v) => [v.volume, v]));
     // The recovery side made the sender start over: every belief is to be fetched again.
     const lost = this.#everAgreed && s.needsDeltaSync;
-    const volumes = [...this.#volumes.values()].map((v) => (lost ? { ...volumeStatus(v, false, passProgress), state: 'delta-sync' as const } : volumeStatus(v, settled, passProgress)));
+    const rate = (v: SourceVolume): ChangeRate | undefined => this.#rates.meter.rate(v.spec.name);
+    const volumes = [...this.#volumes.values()].map((v) => (lost ? { ...volumeStatus(v, false, passProgress, rate(v)), state: 'delta-sync' as const } : volumeStatus(v, settled, passProgress, rate(v))));
     const state: SyncState = this.#everAgreed ? streamState(volumes) : 'connecting';
     const problems = volumes.filter((v) => v.problem !== undefined).map((v) => v.problem);
     const lastError = this.#lastError ?? s.lastError ?? (problems.length > 0 ? problems.join('; ') : undefined);
@@ -422,5 +455,6 @@ export class SourceStream {
     const volumes = [...this.#volumes.values()];
     await Promise.all([...volumes.map((v) => v.join), ...this.#retiring.values()]);
     for (const v of volumes) v.capture.close();
+    await this.#rates.close();
   }
 }

@@ -11,6 +11,7 @@ import { BlockCapture } from '../replicator/capture/block-capture.ts';
 import { FsCapture } from '../replicator/capture/fs-capture.ts';
 import type { VolumeCapture } from '../replicator/capture/volume-capture.ts';
 import type { Manifest } from '../replicator/manifest.ts';
+import type { ChangeRate } from './change-rate.ts';
 import type { SourceConfig } from './stream-config.ts';
 
 export type VolumeSpec = SourceConfig['volumes'][number];
@@ -23,6 +24,11 @@ export interface VolumeStatus {
   percent?: number;
   /** Why the volume is not being synced (the recovery side does not know it yet, a read failed). */
   problem?: string;
+  /**
+   * Its change rate (change-rate.ts): the changes shipped once the volume is in sync (`covered`),
+   * never its syncs. Present from its first counted pass on, and kept across restarts.
+   */
+  changeRate?: ChangeRate;
 }
 
 export interface SourceVolume {
@@ -45,10 +51,15 @@ export interface SourceVolume {
   joinProgress?: { bytesDone: number; bytesTotal: number; startedAt: number };
 }
 
-export function newVolume(spec: VolumeSpec, watch: boolean, drain: Promise<number> | undefined): SourceVolume {
-  const capture = spec.kind === 'fs'
+/** The capture of a volume as this node sees it (source and assess streams alike). */
+export function newCapture(spec: VolumeSpec, watch: boolean): VolumeCapture {
+  return spec.kind === 'fs'
     ? new FsCapture({ volume: spec.name, root: spec.path, watch })
     : new BlockCapture({ volume: spec.name, path: spec.path });
+}
+
+export function newVolume(spec: VolumeSpec, watch: boolean, drain: Promise<number> | undefined): SourceVolume {
+  const capture = newCapture(spec, watch);
   const v: SourceVolume = { spec, capture, phase: 'waiting', sync: 'initial-sync', covered: false, drainTo: drain === undefined ? 0 : undefined };
   void drain?.then((seq) => {
     v.drainTo = seq;
@@ -69,7 +80,7 @@ export function isEmptyManifest(m: Manifest): boolean {
  * One volume's state. `settled`: the link is up and the last checkpoint pass completed, so a
  * covered member is protected; otherwise its changes gather for the next pass (bitmap sync).
  */
-export function volumeStatus(v: SourceVolume, settled: boolean, passProgress: ReadonlyMap<string, { bytesDone: number; bytesTotal: number }>): VolumeStatus {
+export function volumeStatus(v: SourceVolume, settled: boolean, passProgress: ReadonlyMap<string, { bytesDone: number; bytesTotal: number }>, changeRate?: ChangeRate): VolumeStatus {
   const state: VolumeSyncState = v.phase === 'member' && v.covered ? (settled ? 'protecting' : 'bitmap-sync') : v.sync;
   const out: VolumeStatus = { name: v.spec.name, state };
   if (state !== 'protecting') {
@@ -78,6 +89,7 @@ export function volumeStatus(v: SourceVolume, settled: boolean, passProgress: Re
     out.percent = p === undefined ? 0 : percent(p.bytesDone, p.bytesTotal);
   }
   if (v.problem !== undefined) out.problem = v.problem;
+  if (changeRate !== undefined) out.changeRate = changeRate;
   return out;
 }
 

@@ -1,6 +1,8 @@
 // What the operator tells a VRA about one VPG stream (PUT /v1/streams/{id}). Both ends of a VPG
 // get a stream with the same id and token: the protected node's VRA as `source`, the recovery
-// node's as `target`. Checked with zod so a bad configuration is refused with the field named,
+// node's as `target`. A VPG being assessed (sized before it is protected) gets one `assess` stream
+// on the protected node instead: it measures the volumes' change rate and ships nothing, so it has
+// no token and no peer. Checked with zod so a bad configuration is refused with the field named,
 // and stored as given (streams/{id}/config.json) so a restarted VRA resumes its streams.
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
@@ -34,15 +36,23 @@ const common = {
   token: z.string().min(16).max(512),
 };
 
+const capturedVolumes = z.array(z.strictObject({
+  name: volumeName,
+  kind: z.enum(['fs', 'block']),
+  /** Where this node sees the volume: a folder (fs) or an image file or device (block). */
+  path: z.string().refine(isAbsolute, { error: 'must be an absolute path' }),
+})).min(1).max(256);
+
+/**
+ * The length of the change rate's buckets (src/vra/change-rate.ts): the peak is the busiest one.
+ * Five minutes; shorter only to see a peak sooner (tests).
+ */
+const changeRateBucketSeconds = z.number().int().min(1).max(3600).default(300);
+
 export const sourceConfig = z.strictObject({
   role: z.literal('source'),
   ...common,
-  volumes: z.array(z.strictObject({
-    name: volumeName,
-    kind: z.enum(['fs', 'block']),
-    /** Where this node sees the volume: a folder (fs) or an image file or device (block). */
-    path: z.string().refine(isAbsolute, { error: 'must be an absolute path' }),
-  })).min(1).max(256),
+  volumes: capturedVolumes,
   peer: z.strictObject({
     /** The recovery VRA, or the tenant's ZCC when `zcc` is set. */
     address: endpoint,
@@ -66,6 +76,22 @@ export const sourceConfig = z.strictObject({
   bandwidthBytesPerSecond: z.number().int().min(1024).optional(),
   watch: z.boolean().default(true),
   hooks: z.strictObject({ pre: hook.optional(), post: hook.optional() }).optional(),
+  changeRateBucketSeconds,
+});
+
+/**
+ * Measures the volumes' change rate as a source would ship it, shipping nothing: the same captures
+ * pass over the volumes every checkpointIntervalMs, each record is encoded as the sender would
+ * (compress) to be counted, then dropped. The first complete pass of a volume is its baseline.
+ */
+export const assessConfig = z.strictObject({
+  role: z.literal('assess'),
+  vpg: vpgRef,
+  volumes: capturedVolumes,
+  checkpointIntervalMs: z.number().int().min(500).max(3_600_000).default(5000),
+  compress: z.boolean().default(true),
+  watch: z.boolean().default(true),
+  changeRateBucketSeconds,
 });
 
 export const targetConfig = z.strictObject({
@@ -93,10 +119,11 @@ export const targetConfig = z.strictObject({
   error: 'must be below hardLimitBytes', path: ['warningBytes'],
 });
 
-export const streamConfig = z.discriminatedUnion('role', [sourceConfig, targetConfig]);
+export const streamConfig = z.discriminatedUnion('role', [sourceConfig, targetConfig, assessConfig]);
 
 export type SourceConfig = z.output<typeof sourceConfig>;
 export type TargetConfig = z.output<typeof targetConfig>;
+export type AssessConfig = z.output<typeof assessConfig>;
 export type StreamConfig = z.output<typeof streamConfig>;
 export type StreamConfigInput = z.input<typeof streamConfig>;
 
@@ -125,7 +152,7 @@ export function parseStreamConfig(value: unknown): StreamConfig {
         seeded.set(seed.volume, i);
       }
     }
-    if (result.data.role === 'source') {
+    if (result.data.role === 'source' || result.data.role === 'assess') {
       for (const [i, v] of result.data.volumes.entries()) {
         const twice = paths.get(v.path);
         if (twice !== undefined) problems.push(`volumes.${i}.path: ${v.path} is already the path of volumes.${twice}`);
@@ -135,7 +162,12 @@ export function parseStreamConfig(value: unknown): StreamConfig {
     if (problems.length > 0) throw new ConfigError(problems.join('; '));
     return result.data;
   }
-  const problems = result.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(config)'}: ${i.message}`);
+  // An unknown field is named at its own path (a token given to an assessment: `token`).
+  const role = typeof value === 'object' && value !== null && 'role' in value ? value.role : undefined;
+  const of = typeof role === 'string' ? ` for role ${role}` : '';
+  const problems = result.error.issues.flatMap((i) => (i.code === 'unrecognized_keys'
+    ? i.keys.map((key) => `${[...i.path, key].join('.')}: unknown field${i.path.length === 0 ? of : ''}`)
+    : [`${i.path.length > 0 ? i.path.join('.') : '(config)'}: ${i.message}`]));
   throw new ConfigError(problems.join('; '));
 }
 

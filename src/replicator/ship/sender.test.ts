@@ -194,6 +194,40 @@ describe('sender', () => {
     assert.deepEqual(await Promise.all(pushes), Array.from({ length: 12 }, (_, i) => i + 1));
   });
 
+  it('tells onAccepted of each op record it takes, once, also when a push waited for room; never of refused pushes or checkpoints', async () => {
+    const { journal } = stream('accepted');
+    const seen: { volume: string; recordBytes: number; rawBytes: number }[] = [];
+    const s = sender('accepted', { bufferBytes: 32 * 1024, stallMs: 60_000, onAccepted: (volume, recordBytes, rawBytes) => seen.push({ volume, recordBytes, rawBytes }) });
+    await s.waitConnected();
+    journal.hold();
+    const records = Array.from({ length: 12 }, (_, i) => write(i, 8000, i % 2 === 0));
+    const pushes = records.map((r) => s.push(r));
+    await until('pushes waiting', () => s.status().waitingPushes > 0);
+    assert.ok(seen.length < records.length, 'a waiting push is not accepted yet');
+    journal.release();
+    await Promise.all(pushes);
+    assert.deepEqual(seen, records.map((r) => ({ volume: 'data', recordBytes: encodeRecord(r, { compress: true }).length, rawBytes: 19 + 4 + 8000 })));
+    assert.ok(seen.some((a) => a.recordBytes < a.rawBytes / 4), 'compressible data is counted as encoded');
+    await s.push(checkpoint(Date.now()));
+    assert.equal(seen.length, records.length, 'a checkpoint is not an op');
+    await s.waitDurable(s.status().nextSeq - 1);
+
+    proxy.down();
+    try {
+      await until('link down', () => s.status().state !== 'connected');
+      let accepted = 0;
+      let refused = 0;
+      for (let i = 0; i < 20; i++) {
+        if ((await s.push(write(i, 8000))) === false) refused++;
+        else accepted++;
+      }
+      assert.ok(refused > 0 && accepted > 0);
+      assert.equal(seen.length, records.length + accepted);
+    } finally {
+      proxy.up();
+    }
+  });
+
   it('push resolves false at once when the buffer is full and the link is down', async () => {
     stream('down');
     const s = sender('down', { bufferBytes: 64 * 1024, stallMs: 60_000 });

@@ -40,6 +40,12 @@ export interface SenderOptions {
   deadAfterMs?: number;
   /** Reconnect delays double from initialMs up to maxMs (with jitter); default 200 ms, 10 s. */
   backoff?: { initialMs: number; maxMs: number };
+  /**
+   * Called for each op record once it is accepted into the buffer (at push, or later for a push
+   * that waited for room): its volume, its size as encoded and before compression. A refused push
+   * never calls it, so a change the next pass reads again is seen once (change rate).
+   */
+  onAccepted?: (volume: string, recordBytes: number, rawBytes: number) => void;
   log?: Logger;
 }
 
@@ -92,9 +98,19 @@ export class SenderError extends Error {
   }
 }
 
+/**
+ * A record's size had its write data not been compressed (a write's header is 19 bytes plus the
+ * volume name); for any other record, its encoded size.
+ */
+export function rawRecordBytes(record: Record, encodedBytes: number): number {
+  return record.kind === 'op' && record.op.op === 'write' ? 19 + Buffer.byteLength(record.volume) + record.op.data.length : encodedBytes;
+}
+
 interface WaitingPush {
   seqBytes: Buffer;
   checkpointTime: number | undefined;
+  /** The op's volume (undefined: a checkpoint). */
+  volume: string | undefined;
   rawBytes: number;
   since: number;
   resolve: (v: number | false) => void;
@@ -206,13 +222,13 @@ export class Sender {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     const checkpointTime = record.kind === 'checkpoint' ? record.checkpoint.time : undefined;
-    // A write's size had its data not been compressed (its header is 19 bytes plus the volume).
-    const rawBytes = record.kind === 'op' && record.op.op === 'write' ? 19 + Buffer.byteLength(record.volume) + record.op.data.length : bytes.length;
+    const volume = record.kind === 'op' ? record.volume : undefined;
+    const rawBytes = rawRecordBytes(record, bytes.length);
     if (this.nextSeq === undefined) return Promise.resolve(this.refused());
-    if (this.waitingPushes.length === 0 && this.hasRoom(bytes.length)) return Promise.resolve(this.accept(bytes, checkpointTime, rawBytes));
+    if (this.waitingPushes.length === 0 && this.hasRoom(bytes.length)) return Promise.resolve(this.accept(bytes, checkpointTime, volume, rawBytes));
     if (this.state !== 'connected') return Promise.resolve(this.refused());
     return new Promise((resolve) => {
-      this.waitingPushes.push({ seqBytes: bytes, checkpointTime, rawBytes, since: Date.now(), resolve });
+      this.waitingPushes.push({ seqBytes: bytes, checkpointTime, volume, rawBytes, since: Date.now(), resolve });
       this.armStallTimer();
     });
   }
@@ -293,13 +309,14 @@ export class Sender {
     return this.buffer.bytes + n <= this.options.bufferBytes || this.buffer.count === 0;
   }
 
-  private accept(bytes: Buffer, checkpointTime: number | undefined, rawBytes: number): number {
+  private accept(bytes: Buffer, checkpointTime: number | undefined, volume: string | undefined, rawBytes: number): number {
     const seq = this.buffer.nextSeq;
     this.buffer.append(seq, bytes, checkpointTime);
     this.nextSeq = seq + 1;
     this.counters.records++;
     this.counters.rawBytes += rawBytes;
     this.counters.recordBytes += bytes.length;
+    if (volume !== undefined) this.options.onAccepted?.(volume, bytes.length, rawBytes);
     this.kick();
     return seq;
   }
@@ -309,7 +326,7 @@ export class Sender {
       const head = this.waitingPushes[0];
       if (head === undefined || !this.hasRoom(head.seqBytes.length)) break;
       this.waitingPushes.shift();
-      head.resolve(this.accept(head.seqBytes, head.checkpointTime, head.rawBytes));
+      head.resolve(this.accept(head.seqBytes, head.checkpointTime, head.volume, head.rawBytes));
     }
     this.armStallTimer();
   }
