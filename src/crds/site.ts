@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { labels, positiveQuantity, quantity, secretReference, setOf, statusBase } from './common.ts';
 import { defineKind } from './crd.ts';
+import { SizingTotals } from './sizing.ts';
 import { compareQuantities } from './quantity.ts';
 import { withRules } from './rules.ts';
 
@@ -87,6 +88,11 @@ export const SiteStatus = z.strictObject({
     desired: z.int().min(0).describe('VRAs the site should have: one per matching node.'),
     ready: z.int().min(0).describe('VRAs that are Ready.'),
   }).optional().describe('The site\'s VRAs.'),
+  sizing: z.strictObject({
+    asRecoverySite: SizingTotals.describe('VPGs that recover here: replicas, journals, tests, inbound bandwidth.'),
+    asProtectedSite: SizingTotals.describe('VPGs protected here: outbound bandwidth, and the space reverse protection needs here after a failover.'),
+    vraCapacityBytes: z.int().min(0).optional().describe('The VRA volumes\' total size (spec.vra.storage.size per VRA), which journals, replicas and test scratch share.'),
+  }).optional().describe('Capacity the VPGs protected at or recovering to this site need, summed from their status.sizing.'),
 }).describe('What the controller observed of the site.');
 export type SiteStatus = z.output<typeof SiteStatus>;
 

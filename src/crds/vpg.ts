@@ -8,6 +8,7 @@ import {
 import { defineKind } from './crd.ts';
 import { immutable, withRules } from './rules.ts';
 import { Sla } from './service-profile.ts';
+import { ChangeRate, VPGSizing } from './sizing.ts';
 
 /** "exactly one of a and b" as CEL, with its TypeScript twin. */
 const exactlyOne = <T extends object>(a: keyof T & string, b: keyof T & string, message: string) => ({
@@ -145,6 +146,11 @@ export const VPGSpec = withRules(z.strictObject({
   recovery,
   priority: Priority.optional().describe('High, Medium or Low: overrides the priority of the SLA for this VPG.'),
   hooks: hooks.optional(),
+  mode: withRules(z.enum(['Protect', 'Assess']), [{
+    cel: "oldSelf != 'Protect' || self == 'Protect'", transition: true,
+    message: 'a protecting VPG cannot go back to Assess: its journal and replica would be lost (delete it and create an assessment)',
+  }]).default('Protect')
+    .describe('Protect: replicate to the recovery site. Assess: only measure each volume\'s change rate on the protected site, shipping and storing nothing, to size the protection first (status.sizing); switching to Protect starts the initial sync. A protecting VPG cannot go back to Assess.'),
   deletionPolicy: z.enum(['Delete', 'Retain']).default('Delete')
     .describe('What deleting the VPG does to its data on the recovery site. Delete: replication stops and the journal and replica are removed. Retain: replication stops and both stay on the recovery VRA\'s volume, for the provider to recover by hand or remove.'),
   operation: operation.optional(),
@@ -156,6 +162,10 @@ export const VPGSpec = withRules(z.strictObject({
   {
     cel: 'self.recoverySite != self.protectedSite', message: 'recoverySite must differ from protectedSite', field: ['recoverySite'],
     check: (s) => s.recoverySite !== s.protectedSite,
+  },
+  {
+    cel: "self.mode == 'Protect' || !has(self.operation)", message: 'an assessment has nothing to recover: set mode Protect before asking for an operation',
+    reason: 'FieldValueForbidden', field: ['operation'], check: (s) => s.mode === 'Protect' || s.operation === undefined,
   },
 ]).describe('What to protect, where to, under which SLA; and the recovery operation asked for.');
 export type VPGSpec = z.output<typeof VPGSpec>;
@@ -175,13 +185,13 @@ const operationStep = z.strictObject({
 const SyncType = z.enum(['Initial', 'Bitmap', 'Delta']);
 
 const PHASES = [
-  'Pending', 'Initializing', 'MeetingSLA', 'NotMeetingSLA', 'RpoNotMeetingSLA', 'HistoryNotMeetingSLA',
+  'Pending', 'Assessing', 'Initializing', 'MeetingSLA', 'NotMeetingSLA', 'RpoNotMeetingSLA', 'HistoryNotMeetingSLA',
   'Testing', 'FailingOver', 'Moving', 'FailedOver', 'NeedsConfiguration', 'Error',
 ] as const;
 
 const SUBSTATUSES = [
   'InitialSync', 'BitmapSync', 'DeltaSync', 'SiteDisconnection', 'VraNotReady', 'JournalHardLimitReached',
-  'HookFailed', 'Recovering', 'BeforeCommit', 'Committing', 'RollingBack', 'StoppingTest',
+  'HookFailed', 'Recovering', 'BeforeCommit', 'Committing', 'RollingBack', 'StoppingTest', 'Baseline',
 ] as const;
 
 const OperationStage = z.enum(['Preparing', 'Recovering', 'Running', 'BeforeCommit', 'Committing', 'RollingBack', 'Stopping']);
@@ -190,10 +200,11 @@ const OperationResult = z.enum(['Succeeded', 'Failed', 'RolledBack', 'Stopped'])
 const volumeState = z.strictObject({
   claimName: objectName('The protected PersistentVolumeClaim.'),
   size: quantity('Its capacity.').optional(),
-  state: z.enum(['Pending', 'InitialSync', 'BitmapSync', 'DeltaSync', 'Protected', 'Error'])
-    .describe('Pending (not yet replicating), InitialSync, BitmapSync, DeltaSync, Protected (changes flowing into the journal) or Error.'),
+  state: z.enum(['Pending', 'InitialSync', 'BitmapSync', 'DeltaSync', 'Protected', 'Assessing', 'Error'])
+    .describe('Pending (not yet replicating), InitialSync, BitmapSync, DeltaSync, Protected (changes flowing into the journal), Assessing (spec.mode Assess: its change rate is measured, nothing replicated) or Error.'),
   syncPercent: z.int().min(0).max(100).optional().describe('Progress of the volume\'s current sync, in percent.'),
   message: z.string().max(1024).optional().describe('Why the volume is in this state, when that is not obvious.'),
+  changeRate: ChangeRate.optional(),
 });
 
 export const VPGStatus = z.strictObject({
@@ -231,6 +242,7 @@ export const VPGStatus = z.strictObject({
     eta: timestamp('Estimated time the sync completes, at the current rate.').optional(),
   }).optional().describe('The sync in progress, if any. A VPG in Initial or Delta sync cannot be recovered; in Bitmap sync its latest checkpoint still can.'),
   volumes: listMap(volumeState, ['claimName'], { max: 64 }, 'The state of each protected volume.').optional(),
+  sizing: VPGSizing.optional(),
   lastTest: z.strictObject({
     startTime: timestamp('When the test started.'),
     endTime: timestamp('When the test stopped.').optional(),

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { listMap, namespaceName, objectName, quantity, setOf, statusBase } from './common.ts';
 import { defineKind } from './crd.ts';
+import { SizingTotals } from './sizing.ts';
 import { withRules } from './rules.ts';
 
 const contact = withRules(z.strictObject({
@@ -85,6 +86,7 @@ export const ZorgStatus = z.strictObject({
   namespaces: listMap(namespaceState, ['name'], { max: 32 }, 'Each namespace of spec.namespaces and its state.').optional(),
   vpgCount: z.int().min(0).optional().describe('How many VPGs the tenant has, in all its namespaces.'),
   protectedSize: quantity('Total size of the volumes the tenant\'s VPGs protect.').optional(),
+  sizing: SizingTotals.optional().describe('Capacity the tenant\'s VPGs need, summed from their status.sizing: `kubectl zcsp sizing --zorg` prints it.'),
 }).describe('What the controller observed of the tenant: usage against quotas, and conditions.');
 export type ZorgStatus = z.output<typeof ZorgStatus>;
 

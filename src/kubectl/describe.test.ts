@@ -6,7 +6,7 @@ import type { Vpg } from './vpg.ts';
 const now = Date.parse('2025-03-01T10:00:00Z');
 const spec = {
   protectedSite: 'prod', recoverySite: 'dr', volumes: { claimNames: ['app-data'] },
-  recovery: { namespace: 'acme-dr', testNamespace: 'acme-test' }, deletionPolicy: 'Delete' as const,
+  recovery: { namespace: 'acme-dr', testNamespace: 'acme-test' }, deletionPolicy: 'Delete' as const, mode: 'Protect' as const,
 };
 
 const web: Vpg = {

@@ -17,4 +17,13 @@ export const FLAGS: FlagSpecs = {
   'checkpoint': { type: 'string', value: 'CHECKPOINT', help: 'latest (default), latest-tagged, a checkpoint\'s id or tag, or an RFC 3339 time (the latest checkpoint at or before it)' },
   'commit-policy': { type: 'string', value: 'POLICY', help: 'manual (wait for commit or rollback), auto-commit:MIN or auto-rollback:MIN (act after MIN minutes without a decision); default auto-commit:10' },
   'reverse': { type: 'boolean', help: 'after the commit, protect the recovered volumes back to the protected site' },
+  'zorg': { type: 'string', value: 'NAME', help: 'size a Zorg: its totals, and a line per VPG of its namespaces you may read' },
+  'protected': { type: 'string', value: 'SIZE', help: 'hypothetical: the protected size, e.g. 403TB, 1.5PB, 500GiB (TB decimal, TiB binary)' },
+  'daily-change': { type: 'string', value: 'PERCENT', help: 'hypothetical: the share of the protected size written a day, e.g. 10%' },
+  'history': { type: 'string', value: 'SPAN', help: 'hypothetical: the journal history, 1h to 720h, e.g. 24h, 2d (default 24h)' },
+  'compression': { type: 'string', value: 'RATIO', help: 'hypothetical: raw to compressed bytes, e.g. 2 or 2:1 (default 1: none)' },
+  'failback': { type: 'boolean', help: 'hypothetical: failback wanted, so a failover needs space for reverse protection on the protected site' },
+  'hard-limit': { type: 'string', value: 'LIMIT', help: 'hypothetical: the journal hard limit: unlimited (default), a percentage of the protected size (10%) or a size (50TB)' },
+  'rpo': { type: 'string', value: 'DURATION', help: 'hypothetical: the RPO target, e.g. 5m, 90s (default 5m)' },
+  'peak-factor': { type: 'string', value: 'FACTOR', help: 'hypothetical: the busiest 5 minutes as a multiple of the average change (default 1: steady)' },
 };

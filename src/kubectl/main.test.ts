@@ -19,7 +19,7 @@ describe('kubectl zcsp command line', () => {
     const help = await run('--help');
     assert.equal(help.code, 0);
     assert.match(help.out, /^usage: kubectl zcsp <command> \[flags\]/);
-    for (const c of ['status', 'checkpoints', 'tag', 'test', 'stop-test', 'failover', 'move', 'commit', 'rollback']) assert.match(help.out, new RegExp(`^  ${c} `, 'm'));
+    for (const c of ['status', 'checkpoints', 'tag', 'test', 'stop-test', 'failover', 'move', 'commit', 'rollback', 'sizing']) assert.match(help.out, new RegExp(`^  ${c} `, 'm'));
     const none = await run();
     assert.equal(none.code, 2);
     assert.match(none.err, /kubectl zcsp: missing the command\n\nusage: kubectl zcsp/);

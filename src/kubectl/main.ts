@@ -87,11 +87,17 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
   if (prepared === undefined) return 0;
   const { flags } = prepared;
   let connection: Connection | undefined;
+  // Connected on first use: a command that needs no API server (sizing of hypothetical figures)
+  // runs without a kubeconfig.
+  const connected = (): Connection => (connection ??= connect({ kubeconfig: flags.string('kubeconfig'), context: flags.string('context'), namespace: flags.string('namespace') }));
   try {
-    connection = connect({ kubeconfig: flags.string('kubeconfig'), context: flags.string('context'), namespace: flags.string('namespace') });
     return await prepared.run({
-      client: connection.client,
-      namespace: connection.namespace,
+      get client() {
+        return connected().client;
+      },
+      get namespace() {
+        return connected().namespace;
+      },
       io,
       now: Date.now,
       wait: flags.boolean('wait', true),

@@ -10,7 +10,7 @@ import type { Vpg } from './vpg.ts';
 
 const spec = {
   protectedSite: 'prod', recoverySite: 'dr', volumes: { claimNames: ['d'] },
-  recovery: { namespace: 'acme-dr', testNamespace: 'acme-test' }, deletionPolicy: 'Delete' as const,
+  recovery: { namespace: 'acme-dr', testNamespace: 'acme-test' }, deletionPolicy: 'Delete' as const, mode: 'Protect' as const,
 };
 const at = (generation: number, operation?: NonNullable<Vpg['spec']>['operation']): Vpg =>
   ({ metadata: { name: 'web', namespace: 'acme', generation, resourceVersion: String(generation * 10) }, spec: { ...spec, ...(operation !== undefined && { operation }) } });

@@ -109,6 +109,11 @@ export interface ControllerDefinition<T extends KubeObject = KubeObject> {
   terminalCondition?: string | false;
   /** Replaces the default handling of terminal errors (Warning event + condition). */
   onTerminalError?(obj: T | undefined, err: TerminalError | InvalidObjectError, ctx: ReconcileContext<T>): Promise<void>;
+  /**
+   * Called once the controller has stopped (shutdown, or leadership lost): drop what only a
+   * running controller keeps true, e.g. gauges a standby must not go on serving.
+   */
+  onStop?(): void;
 }
 
 /** Keeps the type of `for` for `reconcile`'s context; checks the definition early. */
@@ -248,6 +253,7 @@ export class Controller<T extends KubeObject> {
     this.#deps.metrics.queueDepth.remove({ name: this.definition.name });
     this.#queue = undefined;
     this.#workers = undefined;
+    this.definition.onStop?.();
     this.#log.info('controller stopped');
   }
 

@@ -60,6 +60,8 @@ const SETTINGS: Record<string, { change: unknown; immutable?: true }> = {
   priority: { change: 'Low' },
   hooks: { change: { intervalMinutes: 5 } },
   deletionPolicy: { change: 'Retain' },
+  // Protect → Assess is refused by the schema, as an immutable field is (Assess → Protect is the way).
+  mode: { change: 'Assess', immutable: true },
 };
 
 const vpg = (name: string, spec: Record<string, unknown> = {}): CustomObject => ({
@@ -233,7 +235,7 @@ describe('VPG admission policy (chart templates/admission.yaml)', { timeout: 300
     for (const [field, { change, immutable }] of Object.entries(SETTINGS)) {
       const patch = { spec: { [field]: change } };
       if (immutable === true) {
-        await assert.rejects(merge(as('oscar'), 'db', patch, { dryRun: true }), refused(422, /cannot change/), field);
+        await assert.rejects(merge(as('oscar'), 'db', patch, { dryRun: true }), refused(422, /cannot change|cannot go back/), field);
         continue;
       }
       await assert.rejects(merge(as('oscar'), 'db', patch, { dryRun: true }), adminOnly, field);

@@ -16,7 +16,9 @@
 // - The Site is deleted: the garbage collector removes pods and volumes (owner references).
 //
 // Status: matching Ready nodes, VRAs desired/ready, Ready and OrphanedVolumes conditions.
-import { SITES } from '../resources.ts';
+import { SITES, VPGS } from '../resources.ts';
+import { siteSizing, sitesOfVpg } from './sizing.ts';
+import { quantityBytes } from '../zorg/size.ts';
 import { siteKind } from '../../crds/site.ts';
 import { parseObject } from '../../crds/parse.ts';
 import { hasLabels, isNodeReady, isPodReady, type Node, type PersistentVolumeClaim, type Pod } from '../../kube/objects.ts';
@@ -54,10 +56,14 @@ export function siteController(config: OperatorConfig): ControllerDefinition<Cus
     name: 'site',
     for: SITES,
     owns: [{ resource: PODS, namespace: ns }, { resource: PERSISTENT_VOLUME_CLAIMS, namespace: ns }],
-    watches: [watchSource<Node>({
-      resource: NODES,
-      map: (node) => [...selectors].filter(([, selector]) => hasLabels(node, selector)).map(([site]) => site),
-    })],
+    watches: [
+      watchSource<Node>({
+        resource: NODES,
+        map: (node) => [...selectors].filter(([, selector]) => hasLabels(node, selector)).map(([site]) => site),
+      }),
+      // The capacity figures sum the VPGs protected at or recovering to the site.
+      watchSource<CustomObject>({ resource: VPGS, map: (vpg) => sitesOfVpg(vpg) }),
+    ],
     async reconcile(key, ctx): Promise<ReconcileResult | undefined> {
       const obj = ctx.get();
       if (obj === undefined) {
@@ -193,7 +199,8 @@ export function siteController(config: OperatorConfig): ControllerDefinition<Cus
         }
       }
 
-      const status = siteStatus({ previous: obj.status, generation, selector: site.spec.nodeSelector, reports, orphaned: orphaned.sort((a, b) => a.claim.localeCompare(b.claim)) });
+      const sizing = siteSizing(ctx.cache.list<CustomObject>(VPGS), name, quantityBytes(site.spec.vra.storage.size), nodes.length);
+      const status = siteStatus({ previous: obj.status, generation, selector: site.spec.nodeSelector, reports, orphaned: orphaned.sort((a, b) => a.claim.localeCompare(b.claim)), sizing });
       await ctx.patchStatusIfChanged(obj, status);
       return requeueAfter === undefined ? undefined : { requeueAfter };
     },

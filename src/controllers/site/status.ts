@@ -6,6 +6,8 @@
 // per-node list), e.g. "1/2 VRAs ready; dr-2: Pending (volume not bound yet)".
 import { isPodReady, type PersistentVolumeClaim, type Pod } from '../../kube/objects.ts';
 import { isDeleting, setStatusCondition, type Condition } from '../../runtime/index.ts';
+import type { SiteSizing } from './sizing.ts';
+import { approxBytes } from '../vpg/status/format.ts';
 
 export interface NodeReport {
   node: string;
@@ -57,6 +59,8 @@ export interface SiteStatusInput {
   selector: Readonly<Record<string, string>>;
   reports: readonly NodeReport[];
   orphaned: readonly OrphanedVolume[];
+  /** The VPGs' capacity figures (sizing.ts); undefined while none has any. */
+  sizing?: SiteSizing | undefined;
   now?: Date;
 }
 
@@ -84,10 +88,28 @@ export function siteStatus(input: SiteStatusInput): Record<string, unknown> {
         message: `kept the volumes of VRAs whose node left the site (their journals may hold data; delete them when they are not needed): ${input.orphaned.map((o) => `${o.claim} (node ${o.node})`).join(', ')}`,
       },
   input.now).conditions;
+  const capacity = capacityVerdict(input.sizing);
+  if (capacity !== undefined) conditions = setStatusCondition(conditions, { type: 'CapacitySufficient', ...capacity, ...g }, input.now).conditions;
   return {
     ...g,
     nodeCount: reports.filter((r) => r.nodeReady).length,
     vras: { desired, ready },
+    ...(input.sizing !== undefined && { sizing: input.sizing }),
     conditions,
   };
+}
+
+/**
+ * Whether the site's VRA volumes, all together, hold the replicas and projected journals of the
+ * VPGs that recover here (and a failover test of each). A total: one VRA may still fill first,
+ * as each VPG's journal lives on one of them.
+ */
+function capacityVerdict(sizing: SiteSizing | undefined): { status: 'True' | 'False'; reason: string; message: string } | undefined {
+  if (sizing?.vraCapacityBytes === undefined || sizing.asRecoverySite.vpgs === 0) return undefined;
+  const r = sizing.asRecoverySite;
+  const have = sizing.vraCapacityBytes;
+  const text = `${String(r.vpgs)} VPG${r.vpgs === 1 ? '' : 's'} recovering here need about ${approxBytes(r.recoverySiteSteadyBytes)} for replicas and journals (${approxBytes(r.recoverySiteDuringTestBytes)} during failover tests) of the VRA volumes' ${approxBytes(have)}`;
+  if (r.recoverySiteSteadyBytes > have) return { status: 'False', reason: 'ProjectedOverCapacity', message: `${text}: grow spec.vra.storage.size or add nodes to the site` };
+  if (r.recoverySiteDuringTestBytes > have) return { status: 'True', reason: 'TestsOverCapacity', message: `${text}: failover tests of all of them at once would not fit` };
+  return { status: 'True', reason: 'WithinCapacity', message: text };
 }

@@ -77,6 +77,8 @@ export function vpgController(config: OperatorConfig): ControllerDefinition<Cust
       watchSource({ resource: SITES, map: (s) => keysOf(`site:${s.metadata?.name ?? ''}`) }),
       watchSource({ resource: ZCCS, namespace: ns, map: (z) => keysOf(`zorg:${zorgOfZcc(z)}`) }),
     ],
+    // A standby serves no VPG figures: the leader's are the ones to read.
+    onStop: () => state.metrics?.clear(),
     async reconcile(key, ctx) {
       const obj = ctx.get();
       state.metrics ??= new VpgMetrics(ctx.metrics);

@@ -121,6 +121,25 @@ describe('VpgMetrics', () => {
     assert.ok(series.every((l) => l.includes('vpg="web"')));
   });
 
+  it('shows the sizing figures once measured, and clears every series when the controller stops leading', () => {
+    const r = new Registry();
+    const m = new VpgMetrics(r);
+    const GiB = 2 ** 30;
+    const changeRate = {
+      since: iso(T0 - 3_600_000), measuredSeconds: 3600, rawBytes: 2 * GiB, compressedBytes: GiB,
+      averageRawBytesPerHour: 2 * GiB, averageCompressedBytesPerHour: GiB, peakRawBytesPerHour: 4 * GiB, peakCompressedBytesPerHour: 2 * GiB,
+    };
+    const measured = input(T0, { sla: { rpoAlertSeconds: 300, historyHours: 24, checkpointIntervalSeconds: 5, hardLimitBytes: 150 * GiB } });
+    const i: VpgStatusInput = { ...measured, source: { kind: 'ok', status: { state: 'protecting', connected: true, rpoSeconds: 4, wireBytes: 0, volumes: [{ name: 'data', state: 'protecting', changeRate }] } } };
+    observe(m, i);
+    const text = r.render();
+    assert.match(text, new RegExp(`^zcsp_vpg_change_bytes_per_hour\\{namespace="tenant-a",vpg="db"\\} ${String(2 * GiB)}$`, 'm'));
+    assert.match(text, new RegExp(`^zcsp_vpg_journal_projected_bytes\\{namespace="tenant-a",vpg="db"\\} ${String(24 * GiB)}$`, 'm'));
+    assert.match(text, new RegExp(`^zcsp_vpg_journal_hard_limit_bytes\\{namespace="tenant-a",vpg="db"\\} ${String(150 * GiB)}$`, 'm'));
+    m.clear();
+    assert.deepEqual(r.render().split('\n').filter((l) => l.startsWith('zcsp_vpg_')), []);
+  });
+
   it('can be created again on the same registry (a restarted controller), starting clean', () => {
     const r = new Registry();
     const first = new VpgMetrics(r);

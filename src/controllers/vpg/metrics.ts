@@ -10,6 +10,11 @@
 //   zcsp_vpg_sync_progress_percent        progress of the sync in progress
 //   zcsp_vpg_phase{phase}                 1 for the VPG's phase, 0 for the others
 //   zcsp_vpg_sync_state{state}            1 for Initial, Bitmap, Delta or None, 0 for the others
+//   zcsp_vpg_change_bytes_per_hour        average change, raw (status.sizing: once measured)
+//   zcsp_vpg_change_sent_bytes_per_hour   average change after compression: what the link carries
+//   zcsp_vpg_journal_projected_bytes      journal the configured history takes at that rate
+//   zcsp_vpg_journal_hard_limit_bytes     the journal's hard limit (absent when Unlimited)
+//   zcsp_vpg_wan_rpo_bits_per_second      bandwidth that holds the RPO through the busiest interval
 import { VPGStatus } from '../../crds/vpg.ts';
 import { Gauge, type Registry } from '../../runtime/index.ts';
 import { exactRpoSeconds, type Phase, type VpgStatusInput } from './status/index.ts';
@@ -47,6 +52,7 @@ export class VpgMetrics {
   readonly #progress: Gauge<Key>;
   readonly #phase: Gauge<Key | 'phase'>;
   readonly #sync: Gauge<Key | 'state'>;
+  readonly #sizing: readonly [Gauge<Key>, Gauge<Key>, Gauge<Key>, Gauge<Key>, Gauge<Key>];
   readonly #samples = new Map<string, Sample>();
 
   constructor(registry: Registry) {
@@ -58,6 +64,14 @@ export class VpgMetrics {
       gauge(registry, 'zcsp_vpg_throughput_bytes_per_second', 'Replication traffic of the VPG (bytes on the wire per second, between two observations).', key),
       gauge(registry, 'zcsp_vpg_sync_progress_percent', 'Progress of the VPG\'s sync in progress, in percent.', key),
     ] as const;
+    const sizing = [
+      gauge(registry, 'zcsp_vpg_change_bytes_per_hour', 'The VPG\'s average change rate as captured (raw), bytes per hour; present once measured.', key),
+      gauge(registry, 'zcsp_vpg_change_sent_bytes_per_hour', 'The VPG\'s average change rate after WAN compression (what the link carries and the journal keeps), bytes per hour.', key),
+      gauge(registry, 'zcsp_vpg_journal_projected_bytes', 'The journal the VPG\'s configured history takes at its measured change rate.', key),
+      gauge(registry, 'zcsp_vpg_journal_hard_limit_bytes', 'The VPG\'s journal hard limit in bytes; absent when Unlimited.', key),
+      gauge(registry, 'zcsp_vpg_wan_rpo_bits_per_second', 'Bandwidth that holds the VPG\'s RPO target through its busiest measurement interval, bits per second.', key),
+    ] as const;
+    this.#sizing = sizing.map((m) => m.gauge) as unknown as [Gauge<Key>, Gauge<Key>, Gauge<Key>, Gauge<Key>, Gauge<Key>];
     const phase = gauge(registry, 'zcsp_vpg_phase', 'The VPG\'s phase: 1 for the current one, 0 for the others.', [...key, 'phase'] as const);
     const sync = gauge(registry, 'zcsp_vpg_sync_state', 'The VPG\'s sync: 1 for the current one (Initial, Bitmap, Delta or None), 0 for the others.', [...key, 'state'] as const);
     [this.#rpo, this.#journal, this.#history, this.#throughput, this.#progress] = made.map((m) => m.gauge) as [Gauge<Key>, Gauge<Key>, Gauge<Key>, Gauge<Key>, Gauge<Key>];
@@ -65,7 +79,7 @@ export class VpgMetrics {
     this.#sync = sync.gauge;
     // A new instance over gauges a previous one filled: start clean; every live VPG is observed
     // again within a poll, and the series of VPGs deleted in between must not linger.
-    for (const m of [...made, phase, sync]) if (m.reused) m.gauge.clear();
+    for (const m of [...made, ...sizing, phase, sync]) if (m.reused) m.gauge.clear();
   }
 
   /** Sets the VPG's series from what its reconcile saw (`input`) and decided (`status`). */
@@ -82,12 +96,28 @@ export class VpgMetrics {
     for (const p of PHASES) this.#phase.set({ ...labels, phase: p }, status.phase === p ? 1 : 0);
     const state: SyncLabel = status.sync?.type ?? 'None';
     for (const s of SYNC_STATES) this.#sync.set({ ...labels, state: s }, state === s ? 1 : 0);
+    const z = status.sizing;
+    const [change, sent, projected, limit, wan] = this.#sizing;
+    setOrRemove(change, labels, z?.change.averageBytesPerHour);
+    setOrRemove(sent, labels, z?.change.averageCompressedBytesPerHour);
+    setOrRemove(projected, labels, z?.journal.projectedBytes);
+    setOrRemove(limit, labels, z?.journal.hardLimitBytes);
+    setOrRemove(wan, labels, z?.wan.rpoBitsPerSecond);
+  }
+
+  /**
+   * Removes every series: a manager that stops leading stops observing, and its figures would
+   * otherwise stay on its /metrics beside the new leader's, growing stale.
+   */
+  clear(): void {
+    for (const g of [this.#rpo, this.#journal, this.#history, this.#throughput, this.#progress, ...this.#sizing, this.#phase, this.#sync]) g.clear();
+    this.#samples.clear();
   }
 
   /** Removes every series of a deleted VPG. */
   forget(namespace: string, vpg: string): void {
     const labels = { namespace, vpg };
-    for (const g of [this.#rpo, this.#journal, this.#history, this.#throughput, this.#progress]) g.remove(labels);
+    for (const g of [this.#rpo, this.#journal, this.#history, this.#throughput, this.#progress, ...this.#sizing]) g.remove(labels);
     for (const p of PHASES) this.#phase.remove({ ...labels, phase: p });
     for (const s of SYNC_STATES) this.#sync.remove({ ...labels, state: s });
     this.#samples.delete(`${namespace}/${vpg}`);

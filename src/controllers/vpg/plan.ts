@@ -50,6 +50,15 @@ export interface Ready {
   warnings: string[];
 }
 
+/** spec.mode Assess: what measuring the volumes' change rate takes (the protected VRA only). */
+export interface AssessReady {
+  sla: EffectiveSla;
+  volumes: ResolvedVolume[];
+  streamVolumes: StreamVolume[];
+  protectedNode: string;
+  protectedVra: VraEndpoint & { ready: boolean };
+}
+
 export interface Plan {
   /** What the VPG depends on, for the watch maps: ns:, site:, profile:, zorg: keys. */
   refs: string[];
@@ -59,6 +68,8 @@ export interface Plan {
   sla?: EffectiveSla;
   volumes?: ResolvedVolume[];
   ready?: Ready;
+  /** spec.mode Assess, when it can run: then `ready` is undefined. */
+  assess?: AssessReady;
 }
 
 export function planVpg(cache: CacheReader, config: OperatorConfig, vpg: VPG, now: Date): Plan {
@@ -100,16 +111,18 @@ export function planVpg(cache: CacheReader, config: OperatorConfig, vpg: VPG, no
   const sites = { protected: site(cache, vpg.spec.protectedSite), recovery: site(cache, vpg.spec.recoverySite) };
   if (sites.protected === undefined) return blocked({ reason: 'SiteNotFound', message: `spec.protectedSite: Site ${vpg.spec.protectedSite} does not exist` });
   if (sites.recovery === undefined) return blocked({ reason: 'SiteNotFound', message: `spec.recoverySite: Site ${vpg.spec.recoverySite} does not exist` });
-  const candidates = recoveryCandidates(cache, config, vpg, sites.recovery);
+  // An assessment stores nothing at the recovery site: no journal to place, no quota to use.
+  const assessing = vpg.spec.mode === 'Assess';
+  const candidates = assessing ? [] : recoveryCandidates(cache, config, vpg, sites.recovery);
   const seed = seedOf(vpg);
-  const target = recoveryNode(vpg.status?.placement?.recoveryNode, candidates, vpg.spec.recoverySite, seed?.node);
+  const target = assessing ? { node: '', chosen: false } : recoveryNode(vpg.status?.placement?.recoveryNode, candidates, vpg.spec.recoverySite, seed?.node);
   if ('blocker' in target) return blocked(target.blocker);
 
   if ('blocker' in volumeResult) return blocked(volumeResult.blocker);
   if (volumes === undefined) return blocked({ reason: 'NoVolumes', message: 'spec.volumes: nothing to protect' });
   const taken = claimedElsewhere(cache, vpg, volumes.map((v) => v.claimName));
   if (taken !== undefined) return blocked(taken);
-  const quota = quotaProblem(zorg, earlierBytes(cache, zorg, vpg), ownBytes);
+  const quota = assessing ? undefined : quotaProblem(zorg, earlierBytes(cache, zorg, vpg), ownBytes);
   if (quota !== undefined) return blocked(quota);
 
 
@@ -130,6 +143,8 @@ export function planVpg(cache: CacheReader, config: OperatorConfig, vpg: VPG, no
   if (protectedPod === undefined || protectedPod.status?.podIP === undefined) {
     return blocked({ reason: 'NoProtectedVra', message: `Site ${vpg.spec.protectedSite} has no running VRA on node ${source.node}, where the volumes live (is the node in the site's nodeSelector?)` });
   }
+
+  if (assessing) return { ...base, assess: { sla, volumes, streamVolumes, protectedNode: source.node, protectedVra: endpoint(protectedPod) } };
 
   const recoveryPod = cache.get<Pod>(PODS, vraName(vpg.spec.recoverySite, target.node), config.namespace);
   if (recoveryPod === undefined) return blocked({ reason: 'NoRecoveryVra', message: `Site ${vpg.spec.recoverySite} has no VRA on node ${target.node}` });
@@ -221,13 +236,15 @@ function creationOrder(o: { metadata?: { creationTimestamp?: string | undefined;
   return `${o.metadata?.creationTimestamp ?? '9999'} ${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 }
 
-/** Protected bytes of the tenant's VPGs created before this one (by creation time, then namespace/name). */
+/** Protected bytes of the tenant's VPGs created before this one (by creation time, then namespace/name); assessments do not count. */
 function earlierBytes(cache: CacheReader, zorg: Zorg, vpg: VPG): bigint {
   const mine = creationOrder(vpg);
   let total = 0n;
   for (const ns of zorg.spec.namespaces) {
     for (const other of cache.list<CustomObject>(VPGS, { namespace: ns })) {
       if (other.metadata?.uid === vpg.metadata.uid || creationOrder(other) >= mine) continue;
+      // An assessment protects nothing, so it takes none of the quota.
+      if ((other.spec as { mode?: unknown } | undefined)?.mode === 'Assess') continue;
       const volumes = (other.status as { volumes?: { size?: string }[] } | undefined)?.volumes ?? [];
       total += volumes.reduce((n, v) => n + bytesOr0(v.size), 0n);
     }

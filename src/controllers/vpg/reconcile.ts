@@ -11,15 +11,15 @@ import type { ReverseIndex } from '../reverse-index.ts';
 import { VRA_CONTROL_PORT } from '../labels.ts';
 import { vraName } from '../site/vra-pod.ts';
 import type { VpgMetrics } from './metrics.ts';
-import type { Plan, Ready } from './plan.ts';
+import type { AssessReady, Plan, Ready } from './plan.ts';
 import { applyOperation } from './operation/apply.ts';
 import { tagsOf, type JournalCheckpoint } from './operation/checkpoint.ts';
 import { failover } from './operation/failover.ts';
 import { failoverTest } from './operation/failover-test.ts';
 import { removeRecovered } from './operation/recover.ts';
 import { handleTagRequest } from './operation/tag-request.ts';
-import { vpgStatus, type StreamObservation, type VpgStatusInput } from './status/index.ts';
-import { desiredSource, desiredTarget, streamToken } from './streams.ts';
+import { vpgStatus, type AssessReport, type StreamObservation, type VpgStatusInput } from './status/index.ts';
+import { desiredAssess, desiredSource, desiredTarget, streamToken } from './streams.ts';
 import { VraApiError, isStreamMissing, type VraClient, type VraEndpoint } from './vra-client.ts';
 
 /** Held while the VPG's streams may exist on VRAs: removed once both ends are stopped. */
@@ -49,8 +49,10 @@ type Observed<S> = StreamObservation<S>;
 async function protect(ctx: Ctx, config: OperatorConfig, obj: CustomObject, vpg: VPG, plan: Plan, state: VpgState): Promise<number> {
   const streamId = vpg.metadata.uid ?? '';
   let current = obj;
-  if (plan.ready !== undefined) current = (await ctx.addFinalizer(current, VPG_FINALIZER)).object;
+  if (plan.ready !== undefined || plan.assess !== undefined) current = (await ctx.addFinalizer(current, VPG_FINALIZER)).object;
   const r = plan.ready;
+  const assessing = plan.assess;
+  let assessment: Observed<AssessReport> | undefined;
   let source: Observed<SourceStatus> | undefined;
   let target: Observed<TargetStatus> | undefined;
   let tagged: { seq: number; time: string; tag: string }[] | undefined;
@@ -61,7 +63,7 @@ async function protect(ctx: Ctx, config: OperatorConfig, obj: CustomObject, vpg:
     // (a failback along the reverse VPG resumes from them with a delta sync).
     await stopSource(ctx, state, r.protectedVra, streamId);
     blocker = { reason: 'FailedOver', message: `failed over to ${vpg.status?.failedOver?.namespace ?? '?'} at ${vpg.status?.failedOver?.time ?? '?'}; ${vpg.status?.failedOver?.reverseVpg === undefined ? 'not protected back' : `protected back by VPG ${vpg.status.failedOver.namespace}/${vpg.status.failedOver.reverseVpg}`}` };
-  } else if (r !== undefined && (state.client === undefined || state.controlToken === undefined)) {
+  } else if ((r !== undefined || assessing !== undefined) && (state.client === undefined || state.controlToken === undefined)) {
     blocker = { reason: 'NoVraCredentials', message: 'the VRAs\' control token (Secret zcsp-vra-control) does not exist yet: it comes with the first Site' };
   } else if (r !== undefined && state.client !== undefined && state.controlToken !== undefined) {
     if (r.recoveryChosen) {
@@ -72,6 +74,8 @@ async function protect(ctx: Ctx, config: OperatorConfig, obj: CustomObject, vpg:
     if (before !== undefined && before !== r.protectedNode) await moveSource(ctx, state.client, config.namespace, current, vpg, before, r.protectedNode, streamId);
     ({ source, target, tagged } = await syncStreams(ctx, state.client, state, vpg, r, streamId, state.controlToken));
     if (source.kind === 'ok') await handleTagRequest(ctx, current, state.client, r.protectedVra, streamId);
+  } else if (assessing !== undefined && state.client !== undefined) {
+    assessment = await syncAssessment(ctx, state.client, state, vpg, assessing, streamId);
   }
   // Recovery needs only the recovery site: it runs whatever the protection plan says.
   const now = new Date();
@@ -83,7 +87,7 @@ async function protect(ctx: Ctx, config: OperatorConfig, obj: CustomObject, vpg:
   });
   const placement = r !== undefined
     ? { protectedNode: r.protectedNode, recoveryNode: r.recoveryNode, streamId }
-    : vpg.status?.placement;
+    : assessing !== undefined ? { protectedNode: assessing.protectedNode, streamId } : vpg.status?.placement;
   const input: VpgStatusInput = {
     now,
     generation: vpg.metadata.generation ?? 0,
@@ -101,7 +105,8 @@ async function protect(ctx: Ctx, config: OperatorConfig, obj: CustomObject, vpg:
     volumes: (plan.volumes ?? []).map((v) => ({ claimName: v.claimName, sizeBytes: Number(v.sizeBytes) })),
     source,
     target: target === undefined ? undefined : { ...target, ...(tagged !== undefined && { tagged }) },
-    protectedVraReady: r?.protectedVra.ready ?? false,
+    ...(assessing !== undefined && { assessment }),
+    protectedVraReady: r?.protectedVra.ready ?? assessing?.protectedVra.ready ?? false,
     recoveryVraReady: r?.recoveryVra.ready ?? false,
     ...(op?.phase !== undefined && { operation: { phase: op.phase, ...(op.substatus !== undefined && { substatus: op.substatus }) } }),
     ...(op?.phase === undefined && (failedOver || op?.failedOver != null) && { operation: { phase: 'FailedOver' as const } }),
@@ -134,6 +139,36 @@ async function moveSource(ctx: Ctx, client: VraClient, providerNamespace: string
     }
   }
   ctx.event(obj, { type: 'Normal', reason: 'SourceMoved', action: 'Move', note: `the volumes are on node ${to} now (were on ${from}): its VRA captures them` });
+}
+
+/** spec.mode Assess: the protected VRA measures the volumes' change rate; nothing else runs. */
+async function syncAssessment(ctx: Ctx, client: VraClient, state: VpgState, vpg: VPG, a: AssessReady, streamId: string): Promise<Observed<AssessReport>> {
+  const ref = { namespace: vpg.metadata.namespace ?? '', name: vpg.metadata.name ?? '' };
+  const path = `/v1/streams/${encodeURIComponent(streamId)}`;
+  try {
+    await ensureStream(ctx, client, state, a.protectedVra, streamId, desiredAssess(ref, a.streamVolumes, a.sla));
+    const observed = await observe<AssessReport>(client, a.protectedVra, path);
+    if (observed.kind === 'missing') forget(state, a.protectedVra, streamId);
+    return observed;
+  } catch (err: unknown) {
+    return failure(err);
+  }
+}
+
+/**
+ * The VPG was an assessment and protects now: the protected VRA holds an assess stream of the same
+ * id, which cannot turn into a source in place. It goes (it kept nothing but its measurement), and
+ * the source is configured in its stead; the measurement starts over with protection.
+ */
+async function replaceAssessment(ctx: Ctx, client: VraClient, state: VpgState, vra: VraEndpoint, streamId: string, err: unknown): Promise<boolean> {
+  if (!(err instanceof VraApiError) || err.status !== 409) return false;
+  const path = `/v1/streams/${encodeURIComponent(streamId)}`;
+  const current = await observe<{ role?: string }>(client, vra, path);
+  if (current.kind !== 'ok' || current.status.role !== 'assess') return false;
+  await client.delete(vra, path);
+  forget(state, vra, streamId);
+  ctx.log.info({ vra: vra.host, stream: streamId }, 'assessment ended: the VPG protects now');
+  return true;
 }
 
 /** Target first (the source's peer must exist before it connects), then the source; then both figures. */
@@ -176,7 +211,12 @@ async function syncStreams(ctx: Ctx, client: VraClient, state: VpgState, vpg: VP
         zccAddress: r.zcc.address, zccCa: r.zcc.ca, zccServername: r.zcc.servername, zorg: r.zcc.zorg, zccToken: r.zcc.token,
         recoverySite: vpg.spec.recoverySite, recoveryNode: r.recoveryNode, vraCert: peerCert.cert, vraServername: peerCert.servername,
       }, r.bandwidthBytesPerSecond);
-      await ensureStream(ctx, client, state, r.protectedVra, streamId, config);
+      try {
+        await ensureStream(ctx, client, state, r.protectedVra, streamId, config);
+      } catch (err: unknown) {
+        if (!await replaceAssessment(ctx, client, state, r.protectedVra, streamId, err)) throw err;
+        await ensureStream(ctx, client, state, r.protectedVra, streamId, config);
+      }
       source = await observe<SourceStatus>(client, r.protectedVra, path);
       if (source.kind === 'missing') forget(state, r.protectedVra, streamId);
     } catch (err: unknown) {

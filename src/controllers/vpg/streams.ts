@@ -78,6 +78,21 @@ export function desiredSource(vpg: VpgRef, token: string, volumes: readonly Stre
 }
 
 /**
+ * spec.mode Assess: the protected VRA passes over the volumes at the SLA's checkpoint interval (so a
+ * block rewritten within one interval counts once, as protection would ship it once), measures what
+ * it would send, compressed as the SLA says, and sends nothing.
+ */
+export function desiredAssess(vpg: VpgRef, volumes: readonly StreamVolume[], sla: EffectiveSla): Extract<StreamConfigInput, { role: 'assess' }> {
+  return {
+    role: 'assess',
+    vpg,
+    volumes: volumes.map((v) => ({ name: v.name, kind: v.kind, path: v.path })),
+    checkpointIntervalMs: sla.checkpointIntervalSeconds * 1000,
+    compress: sla.wanCompression,
+  };
+}
+
+/**
  * The protected site's bandwidth limit now, in bytes per second: undefined when it has none or
  * `now` is outside its daily window. Also when the limit next changes, so the controller can
  * reconfigure the source then.

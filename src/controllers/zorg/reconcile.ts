@@ -10,6 +10,7 @@ import {
   type Condition, type CustomObject, type KubeObject, type ReconcileContext, type ReconcileResult, type ResourceType,
 } from '../../runtime/index.ts';
 import { parseObject } from '../../crds/parse.ts';
+import type { SizingTotals } from '../../crds/sizing.ts';
 import { zorgKind, type Zorg } from '../../crds/zorg.ts';
 import { MANAGED_BY, type OperatorConfig } from '../config.ts';
 import { NETWORK_POLICIES, RESOURCE_QUOTAS, ROLE_BINDINGS, ROLES, SERVICE_PROFILES, VPGS, ZCCS, ZORGS } from '../resources.ts';
@@ -18,6 +19,7 @@ import { vraEgressPolicy, zccIngressPolicy } from './network-policies.ts';
 import { desiredQuota, quotaEnforced, quotaStuck } from './quota.ts';
 import { childLabels, desiredRoleBindings, desiredRoles } from './rbac.ts';
 import type { ReverseIndex } from '../reverse-index.ts';
+import { sizingTotals } from '../sizing-totals.ts';
 import { quantityBytes } from './size.ts';
 import { conditionEvents, zorgStatus, type NamespaceObservation, type ZccObservation, type ZorgObservation } from './status.ts';
 import type { Namespace, ResourceQuota } from './types.ts';
@@ -117,6 +119,7 @@ export async function reconcileZorg(ctx: Ctx, config: OperatorConfig, indexes: Z
     profiles: profileProblems(ctx, spec.allowedServiceProfiles),
     vpgCount: usage.count,
     protectedBytes: usage.bytes,
+    sizing: usage.sizing,
     quotas: spec.quotas,
   };
   const status = zorgStatus(obj.status, observation);
@@ -275,12 +278,16 @@ function profileProblems(ctx: Ctx, allowed: readonly string[]): ZorgObservation[
 }
 
 /** VPGs in the Zorg's namespaces, and the sum of their volumes' sizes as the VPG controller reports them. */
-function vpgUsage(ctx: Ctx, namespaces: readonly string[]): { count: number; bytes: bigint } {
+function vpgUsage(ctx: Ctx, namespaces: readonly string[]): { count: number; bytes: bigint; sizing: SizingTotals | undefined } {
   let count = 0;
   let bytes = 0n;
+  const all: CustomObject[] = [];
   for (const ns of namespaces) {
     for (const vpg of ctx.cache.list(VPGS, { namespace: ns })) {
       count++;
+      all.push(vpg);
+      // An assessment measures and stores nothing: its volumes are not protected (yet).
+      if ((vpg.spec as { mode?: unknown } | undefined)?.mode === 'Assess') continue;
       const volumes = vpg.status?.['volumes'];
       if (!Array.isArray(volumes)) continue;
       for (const v of volumes as { size?: unknown }[]) {
@@ -293,5 +300,5 @@ function vpgUsage(ctx: Ctx, namespaces: readonly string[]): { count: number; byt
       }
     }
   }
-  return { count, bytes };
+  return { count, bytes, sizing: sizingTotals(all) };
 }

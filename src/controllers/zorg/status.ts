@@ -13,6 +13,7 @@
 // A failure to write a child (reason ApplyFailed, the API server's message) shows on the condition
 // of that child's kind.
 import { setStatusCondition, type Condition, type ConditionStatus, type EventSpec } from '../../runtime/index.ts';
+import type { SizingTotals } from '../../crds/sizing.ts';
 import { formatBytes, quantityBytes } from './size.ts';
 
 export interface NamespaceObservation {
@@ -35,6 +36,8 @@ export interface ZorgObservation {
   profiles: { allowed: number; missing: readonly string[]; deleting: readonly string[] };
   vpgCount: number;
   protectedBytes: bigint;
+  /** Capacity the tenant's VPGs need (their status.sizing summed); undefined until one has figures. */
+  sizing?: SizingTotals | undefined;
   quotas: { maxVPGs?: number | undefined; maxProtectedSize?: string | number | undefined } | undefined;
 }
 
@@ -134,6 +137,7 @@ export function zorgStatus(current: { conditions?: unknown } | undefined, o: Zor
     namespaces: o.namespaces.map((n) => ({ name: n.name, state: n.state, ...(n.message !== undefined && { message: n.message.slice(0, 1024) }) })),
     vpgCount: o.vpgCount,
     protectedSize: formatBytes(o.protectedBytes),
+    ...(o.sizing !== undefined && { sizing: o.sizing }),
   };
 }
 

@@ -69,5 +69,10 @@ export function eventsOf(input: VpgStatusInput, prev: Previous, a: Assessment, s
     warn('HistoryBelowSLA', h.level === 'error' ? `error: ${text}` : `warning: ${text}`);
   }
   if (a.phase === 'MeetingSLA' && before.phase !== 'MeetingSLA') tell('MeetingSLA', `meeting its SLA: RPO ${rpoText}`);
+  // The journal projection: warned once when it goes past the hard limit, told when it fits again.
+  const journalBefore = reasonOf(prev.conditions, 'JournalWithinHardLimit');
+  const journalNow = status.conditions?.find((c) => c.type === 'JournalWithinHardLimit');
+  if (journalNow?.reason === 'ProjectedOverHardLimit' && journalBefore !== 'ProjectedOverHardLimit') warn('ProjectedOverHardLimit', journalNow.message);
+  if (journalBefore === 'ProjectedOverHardLimit' && journalNow?.status === 'True') tell('ProjectedWithinHardLimit', journalNow.message);
   return events;
 }

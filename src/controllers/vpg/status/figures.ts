@@ -119,6 +119,7 @@ export function volumesOf(input: VpgStatusInput, prev: Previous): VolumeEntry[] 
   return input.volumes.map((v): VolumeEntry => {
     const base = { claimName: v.claimName, ...(v.sizeBytes !== undefined && { size: formatBytes(BigInt(Math.max(0, Math.round(v.sizeBytes)))) }) };
     if (input.blocker !== undefined) return { ...base, state: 'Pending' };
+    if (input.assessment !== undefined) return assessedVolume(input.assessment, base, before.get(v.claimName));
     const failed = input.source?.kind === 'failed' ? input.source : input.target?.kind === 'failed' ? input.target : undefined;
     if (failed !== undefined) return { ...base, state: 'Error', message: cut(failed.error) };
     if (s === undefined) {
@@ -135,4 +136,13 @@ export function volumesOf(input: VpgStatusInput, prev: Previous): VolumeEntry[] 
     const p = own === undefined ? s.progress?.percent : own.percent;
     return defined<VolumeEntry>({ ...base, state, syncPercent: SYNCING.has(state) && p !== undefined ? percent(p) : undefined });
   });
+}
+
+/** A volume of an assessment: Assessing, with what its VRA says of it. */
+function assessedVolume(a: NonNullable<VpgStatusInput['assessment']>, base: { claimName: string; size?: string }, last: VolumeEntry | undefined): VolumeEntry {
+  if (a.kind === 'failed') return { ...base, state: 'Error', message: cut(a.error) };
+  if (a.kind !== 'ok') return defined<VolumeEntry>({ ...base, state: last?.state === 'Assessing' ? 'Assessing' : 'Pending', message: last?.message });
+  const own = a.status.volumes.find((r) => r.name === base.claimName);
+  const message = own?.problem ?? (own === undefined ? 'not assessed yet' : own.state === 'baseline' ? 'first pass: its changes are counted from the next one' : undefined);
+  return defined<VolumeEntry>({ ...base, state: 'Assessing', message: message === undefined ? undefined : cut(message) });
 }

@@ -21,13 +21,15 @@ import { eventsOf } from './events.ts';
 import { checkpointsOf, journalOf, syncOf, syncTypeOf, volumesOf } from './figures.ts';
 import { defined, readPrevious } from './previous.ts';
 import type { Placement, VpgStatusInput, VpgStatusResult } from './types.ts';
+import { assessmentVerdict } from './assessment.ts';
+import { journalVerdict, measuredRates, sizingOf } from './sizing.ts';
 import { assess } from './verdict.ts';
 
 export { approxBytes, formatDuration } from './format.ts';
 export { exactRpoSeconds } from './figures.ts';
 export {
   HISTORY_ERROR_RATIO, HISTORY_TOLERANCE_SECONDS, HISTORY_WARNING_RATIO, MAX_TAGGED, REFRESH_SECONDS,
-  type Blocker, type OperationPhase, type Phase, type SlaInput, type SourceReport, type SourceVolumeReport,
+  type AssessReport, type Blocker, type OperationPhase, type Phase, type SlaInput, type SourceReport, type SourceVolumeReport,
   type StreamObservation, type Substatus, type TaggedCheckpoint, type TargetReport, type VpgEvent,
   type VpgStatusInput, type VpgStatusResult,
 } from './types.ts';
@@ -45,15 +47,21 @@ export function vpgStatus(given: VpgStatusInput): VpgStatusResult {
   const journal = blocked ? undefined : journalOf(input, prev, input.sla);
   const checkpoints = blocked ? undefined : checkpointsOf(input, prev);
   const syncType = blocked ? undefined : syncTypeOf(input, prev);
-  const a = assess(input, prev, journal, checkpoints, syncType);
+  const a = input.assessment !== undefined && !blocked ? assessmentVerdict(input) : assess(input, prev, journal, checkpoints, syncType);
+  const rates = measuredRates(input, prev);
+  const volumes = volumesOf(input, prev).map((v) => {
+    const r = rates.get(v.claimName);
+    return r === undefined ? v : { ...v, changeRate: r.rate };
+  });
+  const sizing = sizingOf(input, volumes, rates);
 
   const g = { observedGeneration: input.generation };
   let conditions = prev.conditions;
-  for (const [type, v] of [['Ready', a.ready], ['Protected', a.protected], ['MeetingSLA', a.meetingSla], ['Synchronizing', a.synchronizing]] as const) {
+  const verdicts = [['Ready', a.ready], ['Protected', a.protected], ['MeetingSLA', a.meetingSla], ['Synchronizing', a.synchronizing], ['JournalWithinHardLimit', journalVerdict(input, sizing)]] as const;
+  for (const [type, v] of verdicts) {
     conditions = setStatusCondition(conditions, { type, ...v, ...g }, input.now).conditions;
   }
   const showRpo = !blocked && a.rpo !== undefined && a.phase !== 'Initializing' && a.phase !== 'Pending';
-  const volumes = volumesOf(input, prev);
   const fresh = defined<VPGStatus>({
     ...g,
     phase: input.operation?.phase ?? a.phase,
@@ -64,6 +72,7 @@ export function vpgStatus(given: VpgStatusInput): VpgStatusResult {
     checkpoints,
     sync: blocked ? undefined : syncOf(input, prev, syncType),
     volumes: volumes.length === 0 ? undefined : volumes,
+    sizing,
     conditions,
     lastTest: prev.status.lastTest,
     failedOver: prev.status.failedOver,

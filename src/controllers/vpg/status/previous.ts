@@ -36,6 +36,7 @@ export function readPrevious(previous: unknown, streamId: string | undefined): P
     checkpoints: parsed(shape.checkpoints, o['checkpoints']),
     sync: parsed(shape.sync, o['sync']),
     volumes: parsed(shape.volumes, o['volumes']),
+    sizing: parsed(shape.sizing, o['sizing']),
     conditions: conditions.length === 0 ? undefined : conditions,
     lastTest: parsed(shape.lastTest, o['lastTest']),
     failedOver: parsed(shape.failedOver, o['failedOver']),

@@ -28,12 +28,35 @@ export type VolumeEntry = NonNullable<VPGStatus['volumes']>[number];
 export type VolumeState = VolumeEntry['state'];
 export type Placement = NonNullable<VPGStatus['placement']>;
 
+/** A volume's change rate as its protected VRA measures it (src/vra/change-rate.ts). */
+export interface VolumeChangeRate {
+  since: string;
+  measuredSeconds: number;
+  rawBytes: number;
+  compressedBytes: number;
+  averageRawBytesPerHour: number;
+  averageCompressedBytesPerHour: number;
+  peakRawBytesPerHour: number;
+  peakCompressedBytesPerHour: number;
+  bucketSeconds?: number | undefined;
+}
+
 /** One volume as the source reports it, when it reports per-volume states. */
 export interface SourceVolumeReport {
   /** The stream's volume name: the PersistentVolumeClaim's name. */
   name: string;
   state: 'initial-sync' | 'delta-sync' | 'bitmap-sync' | 'protecting';
   percent?: number | undefined;
+  /** Present once the volume's changes are counted (after its sync). */
+  changeRate?: VolumeChangeRate | undefined;
+}
+
+/** What is read of the protected VRA's report of an assessment (GET /v1/streams/{id}, role assess). */
+export interface AssessReport {
+  /** measuring once every volume has its baseline pass. */
+  state: 'baseline' | 'measuring';
+  volumes: readonly { name: string; state: 'baseline' | 'measuring'; changeRate?: VolumeChangeRate | undefined; problem?: string | undefined }[];
+  lastError?: string | undefined;
 }
 
 /** What is read of the protected VRA's report (GET /v1/streams/{id} of a source). */
@@ -106,6 +129,11 @@ export interface VpgStatusInput {
   source?: StreamObservation<SourceReport> | undefined;
   /** The recovery VRA's end, with its tagged checkpoints when they were read (undefined: keep the previous list). */
   target?: (StreamObservation<TargetReport> & { tagged?: readonly TaggedCheckpoint[] | undefined }) | undefined;
+  /**
+   * spec.mode Assess: the protected VRA's assessment (nothing is replicated; source and target
+   * are then undefined). Undefined while protecting.
+   */
+  assessment?: StreamObservation<AssessReport> | undefined;
   /** The VRA pods are Ready. */
   protectedVraReady: boolean;
   recoveryVraReady: boolean;
