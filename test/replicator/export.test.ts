@@ -168,12 +168,15 @@ describe('exports and `zcsp restore`, with real processes', () => {
   });
 
   it('an export expires: the transfer under way finishes, a new one is refused, its scratch goes', async () => {
-    const e = await createExport({ checkpoint: 'latest', volume: 'files', ttlSeconds: 2 });
+    // Long enough for a restore process to start and connect on a loaded machine; the throttled
+    // transfer then takes about twice that, so it runs past the expiry.
+    const ttlSeconds = 6;
+    const e = await createExport({ checkpoint: 'latest', volume: 'files', ttlSeconds });
     const slow = await proxy();
-    slow.setThrottle(Math.max(64 * 1024, Math.floor(e.bytes / 4)));
+    slow.setThrottle(Math.max(64 * 1024, Math.floor(e.bytes / (2 * ttlSeconds))));
     const run = await runRestore(pair, { export: e, into: into('files'), port: slow.port });
     succeeded(run);
-    assert.ok(run.seconds > 2, `the transfer took ${run.seconds} s, past the expiry`);
+    assert.ok(Date.now() > Date.parse(e.expiresAt), `the transfer (${String(run.seconds)} s) ended past the expiry`);
     const target = into('files');
     failed(await runRestore(pair, { export: e, into: target }), new RegExp(`no such export \\(HTTP 410: export ${e.exportId} expired at `));
     nothingAt(target);
