@@ -6,7 +6,7 @@ import { Journal } from './journal.ts';
 import { readAll, records, withDir } from './testkit.ts';
 
 const NODE = '/work/main/node_modules/.bin/node';
-const WRITER = fileURLToPath(new URL('./crash-writer.ts', import.meta.url));
+const WRITER = fileURLToPath(new URL('./crash-writer.test-support.ts', import.meta.url));
 const SEGMENT_BYTES = 256 * 1024;
 const isCheckpoint = (seq: number): boolean => seq % 25 === 0;
 

@@ -1,5 +1,5 @@
 // A process that ingests into a journal as fast as it can and prints each acknowledged seq, for
-// crash.test.ts to SIGKILL at a random moment. Usage: node crash-writer.ts <dir>
+// crash.test.ts to SIGKILL at a random moment. Usage: node crash-writer.test-support.ts <dir>
 import { Journal } from './journal.ts';
 import { records } from './testkit.ts';
 
@@ -7,7 +7,7 @@ const SEGMENT_BYTES = 256 * 1024;
 const isCheckpoint = (seq: number): boolean => seq % 25 === 0;
 
 const dir = process.argv[2];
-if (dir === undefined) throw new Error('usage: crash-writer.ts <dir>');
+if (dir === undefined) throw new Error('usage: crash-writer.test-support.ts <dir>');
 const j = await Journal.open(dir, { segmentBytes: SEGMENT_BYTES });
 process.stdout.write(`open ${j.durableSeq}\n`);
 let next = j.durableSeq + 1;
