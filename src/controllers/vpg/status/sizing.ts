@@ -4,7 +4,7 @@
 // shrink: when the journal the configured history needs at the measured rate does not fit under
 // the hard limit.
 import type { ChangeRate, VPGSizing } from '../../../crds/sizing.ts';
-import { estimate } from '../../../sizing/index.ts';
+import { SizingError, estimate } from '../../../sizing/index.ts';
 import { approxBytes } from './format.ts';
 import type { Previous } from './previous.ts';
 import type { VolumeChangeRate, VolumeEntry, VpgStatusInput } from './types.ts';
@@ -67,7 +67,7 @@ export function sizingOf(input: VpgStatusInput, volumes: readonly VolumeEntry[],
   const sent = ms.every((m) => m.compressedBytes !== undefined) ? ms.reduce((n, m) => n + (m.compressedBytes ?? 0), 0) : averageCompressed;
   const compressionRatio = sent > 0 && raw > sent ? raw / sent : 1;
   const protectedBytes = input.volumes.reduce((n, v) => n + (v.sizeBytes ?? 0), 0);
-  const report = estimate({
+  const report = safely(() => estimate({
     protectedBytes,
     averageChangeBytesPerHour: average,
     peakChangeBytesPerHour: Math.max(average, sum((r) => r.peakBytesPerHour)),
@@ -78,7 +78,8 @@ export function sizingOf(input: VpgStatusInput, volumes: readonly VolumeEntry[],
     warning: sla.warningBytes === undefined ? { type: 'Unlimited' } : { type: 'Size', bytes: sla.warningBytes },
     rpoSeconds: sla.rpoAlertSeconds,
     reverseProtection: true,
-  });
+  }));
+  if (report === undefined) return undefined;
   const since = ms.map((m) => m.rate.since).sort()[0];
   return {
     basis: {
@@ -88,6 +89,16 @@ export function sizingOf(input: VpgStatusInput, volumes: readonly VolumeEntry[],
     },
     ...report,
   };
+}
+
+/** A report the figures cannot make (a VRA's report out of range) is no report, not a failed reconcile. */
+function safely<T>(compute: () => T): T | undefined {
+  try {
+    return compute();
+  } catch (err: unknown) {
+    if (err instanceof SizingError) return undefined;
+    throw err;
+  }
 }
 
 /** Two significant digits in the unit shown (190Gi, 8.5Gi): the message moves only when the figure really does. */
