@@ -86,7 +86,7 @@ step "helm upgrade --install zcsp deploy/helm/zcsp"
 # The image id as a pod annotation: the same build leaves the pods alone, a new one rolls them.
 helm --kube-context "$context" upgrade --install zcsp deploy/helm/zcsp \
   --namespace zcsp-system --create-namespace --wait --timeout "$timeout" \
-  --set "image.repository=$image_repo" --set "image.tag=$image_tag" \
+  --set "image.repository=$image_repo" --set-string "image.tag=$image_tag" \
   --set-string "podAnnotations.zcsp\.io/image-id=$image_id"
 k apply -f tools/kind/console-admin.yaml
 
