@@ -18,6 +18,7 @@ export const FLAGS: FlagSpecs = {
   'commit-policy': { type: 'string', value: 'POLICY', help: 'manual (wait for commit or rollback), auto-commit:MIN or auto-rollback:MIN (act after MIN minutes without a decision); default auto-commit:10' },
   'reverse': { type: 'boolean', help: 'after the commit, protect the recovered volumes back to the protected site' },
   'zorg': { type: 'string', value: 'NAME', help: 'size a Zorg: its totals, and a line per VPG of its namespaces you may read' },
+  'site': { type: 'string', value: 'NAME', help: 'size a Site: its totals as recovery site and as protected site, against its VRA volumes' },
   'protected': { type: 'string', value: 'SIZE', help: 'hypothetical: the protected size, e.g. 403TB, 1.5PB, 500GiB (TB decimal, TiB binary)' },
   'daily-change': { type: 'string', value: 'PERCENT', help: 'hypothetical: the share of the protected size written a day, e.g. 10%' },
   'history': { type: 'string', value: 'SPAN', help: 'hypothetical: the journal history, 1h to 720h, e.g. 24h, 2d (default 24h)' },

@@ -9,8 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { REPO_ROOT, startCluster, type LocalCluster, type TestUser } from '../cluster/cluster.ts';
-import { VPGS, ZORGS } from '../../src/controllers/resources.ts';
-import { FLAGS } from '../../src/kubectl/flags.ts';
+import { SITES, VPGS, ZORGS } from '../../src/controllers/resources.ts';
 import { KubeClient } from '../../src/runtime/index.ts';
 import { estimate, fromDailyChange, total, type SizingReport } from '../../src/sizing/index.ts';
 
@@ -55,11 +54,6 @@ roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: zorg-re
 subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: vic }]
 `;
 
-/** Until src/kubectl/flags.ts lists the sizing flags, kubectl zcsp refuses them as unknown. */
-const FLAGS_MISSING = ['zorg', 'protected', 'daily-change', 'history', 'compression', 'failback', 'hard-limit', 'rpo', 'peak-factor'].filter((f) => FLAGS[f] === undefined);
-const FLAGS_SKIP = FLAGS_MISSING.length === 0 ? undefined : `src/kubectl/flags.ts does not list --${FLAGS_MISSING.join(', --')} yet`;
-const needsFlags = { skip: FLAGS_SKIP ?? false };
-
 const ESTATE = ['sizing', '--protected', '403TB', '--daily-change', '10%', '--history', '24h', '--compression', '2', '--failback', '--rpo', '5m'];
 
 interface Result {
@@ -73,8 +67,6 @@ describe('kubectl zcsp sizing', { timeout: 180_000 }, () => {
   let admin: KubeClient;
   let vic: TestUser;
   let emptyHome: string;
-  /** Whether the installed CRDs keep status.sizing (else the API server prunes it). */
-  const knows = { vpg: false, zorg: false };
 
   /** `kubectl zcsp ARGS` as vic; with `kubeconfig: null`, with none at all (no KUBECONFIG, an empty HOME). */
   const zcsp = (args: readonly string[], kubeconfig: string | null = vic.kubeconfigPath): Promise<Result> => {
@@ -97,11 +89,6 @@ describe('kubectl zcsp sizing', { timeout: 180_000 }, () => {
   };
   const show = (r: Result): string => `exit ${r.code ?? 'signal'}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
 
-  const crdKnowsSizing = async (crd: string): Promise<boolean> => {
-    const type = await cluster.kubectl(['get', 'crd', crd, '-o', 'jsonpath={.spec.versions[0].schema.openAPIV3Schema.properties.status.properties.sizing.type}']);
-    return type.trim() === 'object';
-  };
-
   // web: 2 TB, 5 % a day (100 GB raw), 2:1 (50 GB a day journaled), 24 h, hard limit 2 % of 2 TB (40 GB), failback.
   const web: SizingReport = estimate(fromDailyChange({
     protectedBytes: 2e12, dailyChangePercent: 5, compressionRatio: 2, historyHours: 24, hardLimit: { type: 'Percent', percent: 2 }, rpoSeconds: 300, reverseProtection: true,
@@ -119,10 +106,9 @@ describe('kubectl zcsp sizing', { timeout: 180_000 }, () => {
     await cluster.kubectl(['create', 'namespace', HIDDEN_NS]);
     await cluster.kubectl(['apply', '-f', '-'], { input: manifests });
     vic = await cluster.user('vic');
-    [knows.vpg, knows.zorg] = await Promise.all([crdKnowsSizing('vpgs.zcsp.io'), crdKnowsSizing('zorgs.zcsp.io')]);
     await admin.mergePatch(VPGS, 'db', NS, { status: { phase: 'Initializing' } }, { subresource: 'status' });
-    if (knows.vpg) await admin.mergePatch(VPGS, 'web', NS, { status: { phase: 'MeetingSLA', sizing: webSizing } }, { subresource: 'status' });
-    process.stdout.write(`# control plane with the zcsp CRDs (status.sizing known: VPG ${String(knows.vpg)}, Zorg ${String(knows.zorg)}) ready in ${Date.now() - t0} ms\n`);
+    await admin.mergePatch(VPGS, 'web', NS, { status: { phase: 'MeetingSLA', sizing: webSizing } }, { subresource: 'status' });
+    process.stdout.write(`# control plane with the zcsp CRDs ready in ${String(Date.now() - t0)} ms\n`);
   });
 
   after(async () => {
@@ -131,7 +117,7 @@ describe('kubectl zcsp sizing', { timeout: 180_000 }, () => {
     await rm(emptyHome, { recursive: true, force: true });
   });
 
-  it('sizes the estate from hypothetical figures with no kubeconfig at all', needsFlags, async () => {
+  it('sizes the estate from hypothetical figures with no kubeconfig at all', async () => {
     const r = await zcsp(ESTATE, null);
     assert.equal(r.code, 0, show(r));
     // 10 % of 403 TB a day, 2:1: 20.15 TB a day journaled and sent; 20.15e12 × 8 ÷ 86 400 s = 1.866 Gbit/s.
@@ -143,7 +129,7 @@ describe('kubectl zcsp sizing', { timeout: 180_000 }, () => {
     assert.equal(r.stderr, '');
   });
 
-  it('shows a hard limit the estate\'s history does not fit, and prints JSON with -o json', needsFlags, async () => {
+  it('shows a hard limit the estate\'s history does not fit, and prints JSON with -o json', async () => {
     const text = await zcsp([...ESTATE, '--hard-limit', '4%'], null);
     assert.equal(text.code, 0, show(text));
     // 4 % of 403 TB = 16.12 TB: 125 % of it; at 20.15 TB a day it holds 19.2 h = 19h12m.
@@ -159,14 +145,15 @@ describe('kubectl zcsp sizing', { timeout: 180_000 }, () => {
     assert.equal(data.protectedSite.afterFailoverBytes, 423_150_000_000_000);
   });
 
-  it('exits 2 with the usage when figures are mixed, unknown or wrong, before anything is sent', needsFlags, async () => {
+  it('exits 2 with the usage when figures are mixed, unknown or wrong, before anything is sent', async () => {
     for (const [args, message] of [
       [['sizing', 'web', '-n', NS, '--protected', '1TB'], /^kubectl zcsp: --protected is for hypothetical figures: VPG web is sized from what was measured/],
-      [['sizing', '--zorg', 'acme', 'web'], /^kubectl zcsp: give a VPG or --zorg, not both/],
+      [['sizing', '--zorg', 'acme', 'web'], /^kubectl zcsp: give one of a VPG, --zorg and --site/],
+      [['sizing', '--site', 'dr', '--zorg', 'acme'], /^kubectl zcsp: give one of a VPG, --zorg and --site/],
       [[...ESTATE, '--bogus'], /^kubectl zcsp: unknown flag --bogus/],
       [[...ESTATE, '--history', '1000h'], /^kubectl zcsp: --history: 1000 hours is outside 1–720 hours/],
       [[...ESTATE, '--compression', '50%'], /^kubectl zcsp: --compression: "50%": a percentage is ambiguous/],
-      [['sizing'], /^kubectl zcsp: give a VPG, --zorg NAME, or hypothetical figures/],
+      [['sizing'], /^kubectl zcsp: give a VPG, --zorg NAME, --site NAME, or hypothetical figures/],
     ] as const) {
       const r = await zcsp(args, null);
       assert.equal(r.code, 2, show(r));
@@ -188,11 +175,7 @@ describe('kubectl zcsp sizing', { timeout: 180_000 }, () => {
     assert.match(r.stderr, /^error: no VPG nothing in namespace acme\n$/);
   });
 
-  it('prints the report the operator keeps in a VPG\'s status', async (t) => {
-    if (!knows.vpg) {
-      t.skip('the VPG CRD has no status.sizing yet: the API server prunes it');
-      return;
-    }
+  it('prints the report the operator keeps in a VPG\'s status', async () => {
     const r = await zcsp(['sizing', 'web', '-n', NS]);
     assert.equal(r.code, 0, show(r));
     assert.match(r.stdout, /^VPG: +acme\/web$/m);
@@ -206,11 +189,7 @@ describe('kubectl zcsp sizing', { timeout: 180_000 }, () => {
     assert.deepEqual(JSON.parse(json.stdout), JSON.parse(JSON.stringify(webSizing)));
   });
 
-  it('prints a Zorg\'s totals and a line per VPG the tenant may read, noting the namespaces it may not', async (t) => {
-    if (!knows.zorg || !knows.vpg || FLAGS_SKIP !== undefined) {
-      t.skip(FLAGS_SKIP ?? 'the Zorg or VPG CRD has no status.sizing yet: the API server prunes it');
-      return;
-    }
+  it('prints a Zorg\'s totals and a line per VPG the tenant may read, noting the namespaces it may not', async () => {
     await admin.mergePatch(ZORGS, 'acme', undefined, { status: { sizing: total([web]) } }, { subresource: 'status' });
     const r = await zcsp(['sizing', '--zorg', 'acme']);
     assert.equal(r.code, 0, show(r));
@@ -219,5 +198,25 @@ describe('kubectl zcsp sizing', { timeout: 180_000 }, () => {
     assert.match(r.stdout, /^acme +web +2 TB +5% +50 GB \(125% of limit!\) +2\.04 TB +4 TB +2\.04 TB +/m);
     assert.match(r.stdout, /^acme +db +- .* not yet$/m);
     assert.equal(r.stderr, `skipped namespace ${HIDDEN_NS}: you may not list its VPGs\n`);
+  });
+
+  it('prints a Site\'s totals as recovery and as protected site, for a provider; a tenant may not read Sites', async () => {
+    await cluster.kubectl(['apply', '-f', '-'], { input: 'apiVersion: zcsp.io/v1alpha1\nkind: Site\nmetadata: { name: dr }\nspec: { nodeSelector: { zcsp.io/site: dr } }\n' });
+    const none = await zcsp(['sizing', '--site', 'dr'], cluster.kubeconfigPath);
+    assert.equal(none.code, 1, show(none));
+    assert.match(none.stderr, /^error: Site dr has no sizing yet/);
+    const sizing = { asRecoverySite: total([web]), asProtectedSite: total([]), vraCapacityBytes: 1e12 };
+    await admin.mergePatch(SITES, 'dr', undefined, { status: { sizing } }, { subresource: 'status' });
+    const r = await zcsp(['sizing', '--site', 'dr'], cluster.kubeconfigPath);
+    assert.equal(r.code, 0, show(r));
+    assert.match(r.stdout, /^Site: +dr\nAs: +the recovery site of these VPGs\nVRA volumes: +1 TB\nVPGs: +1 with figures; 1 over its journal hard limit$/m);
+    // web's replica (2 TB) and its journal at its 40 GB limit.
+    assert.match(r.stdout, /^Recovery site: +2\.04 TB /m);
+    assert.match(r.stdout, /^As: +the protected site of these VPGs.*\nVPGs: +0 with figures/m);
+    const json = await zcsp(['sizing', '--site', 'dr', '-o', 'json'], cluster.kubeconfigPath);
+    assert.deepEqual(JSON.parse(json.stdout), { site: 'dr', ...sizing });
+    const tenant = await zcsp(['sizing', '--site', 'dr']);
+    assert.equal(tenant.code, 1, show(tenant));
+    assert.match(tenant.stderr, /forbidden/);
   });
 });

@@ -39,13 +39,16 @@ function capture(client: KubeClient, json = false): Captured {
 const ESTATE = { protected: '403TB', 'daily-change': '10%', history: '24h', compression: '2', failback: true, rpo: '5m' };
 
 describe('kubectl zcsp sizing: the command line', () => {
-  it('refuses mixing a VPG or a Zorg with hypothetical figures, and asks for one of the three', () => {
+  it('refuses mixing a VPG, a Zorg or a Site with each other or with hypothetical figures, and asks for one of the four', () => {
     for (const [args, flags, message] of [
       [['web'], { protected: '1TB' }, /^--protected is for hypothetical figures: VPG web is sized from what was measured/],
       [[], { zorg: 'acme', 'daily-change': '5%' }, /^--daily-change is for hypothetical figures: --zorg acme is sized/],
-      [['web'], { zorg: 'acme' }, /^give a VPG or --zorg, not both$/],
+      [['web'], { zorg: 'acme' }, /^give one of a VPG, --zorg and --site$/],
+      [[], { zorg: 'acme', site: 'dr' }, /^give one of a VPG, --zorg and --site$/],
+      [[], { site: 'dr', history: '24h' }, /^--history is for hypothetical figures: --site dr is sized/],
+      [[], { site: '' }, /^--site: give the Site's name$/],
       [['web', 'db'], {}, /^unexpected argument "db"$/],
-      [[], {}, /^give a VPG, --zorg NAME, or hypothetical figures/],
+      [[], {}, /^give a VPG, --zorg NAME, --site NAME, or hypothetical figures/],
       [[], { zorg: '' }, /^--zorg: give the Zorg's name$/],
       [[], { 'daily-change': '10%' }, /^missing --protected/],
       [[], { protected: '1TB' }, /^missing --daily-change/],

@@ -2,7 +2,8 @@
 // operator keeps in its status from the measured change rate; for a Zorg, its totals and a line
 // per VPG the user may read; for hypothetical figures, the same arithmetic (src/sizing) run here,
 // with no API server.
-import { VPGS, ZORGS } from '../../controllers/resources.ts';
+import { SITES, VPGS, ZORGS } from '../../controllers/resources.ts';
+import type { SiteStatus } from '../../crds/site.ts';
 import type { ZorgSpec, ZorgStatus } from '../../crds/zorg.ts';
 import { ApiError } from '../../runtime/index.ts';
 import {
@@ -201,6 +202,33 @@ function forZorg(name: string): Run {
   };
 }
 
+/**
+ * A Site's figures, as the operator sums them in its status: the VPGs that recover there and those
+ * protected there, against its VRA volumes. For providers: tenants cannot read Sites.
+ */
+function forSite(name: string): Run {
+  return async (ctx) => {
+    let site: { status?: SiteStatus };
+    try {
+      site = await ctx.client.get(SITES, name);
+    } catch (err: unknown) {
+      if (err instanceof ApiError && err.statusCode === 404 && err.status?.details?.name === name) throw new CommandError(`no Site ${name}`);
+      throw err;
+    }
+    const sizing = site.status?.sizing;
+    if (sizing === undefined) throw new CommandError(`Site ${name} has no sizing yet: none of the VPGs protected at it or recovering to it has a measured change rate yet`);
+    const capacity = site.status?.conditions?.find((c) => c.type === 'CapacitySufficient');
+    const volumes = sizing.vraCapacityBytes === undefined ? 'no VRA yet' : bytesText(sizing.vraCapacityBytes);
+    print(ctx, { site: name, ...sizing }, [
+      renderTotals(sizing.asRecoverySite, { heading: [['Site', name], ['As', 'the recovery site of these VPGs'], ['VRA volumes', volumes]] }),
+      ...(capacity === undefined ? [] : [`Capacity:      ${capacity.message}`]),
+      '',
+      renderTotals(sizing.asProtectedSite, { heading: [['As', 'the protected site of these VPGs: their WAN out, and what failback would need here']] }),
+    ].join('\n'));
+    return 0;
+  };
+}
+
 export const sizingCommand: Command = {
   name: 'sizing',
   args: '[VPG]',
@@ -209,20 +237,22 @@ export const sizingCommand: Command = {
     'Three forms:',
     '  sizing VPG               the figures the operator keeps in the VPG\'s status, from the change rate it measured',
     '  sizing --zorg NAME       the Zorg\'s totals, and a line per VPG of its namespaces you may read',
+    '  sizing --site NAME       a Site\'s totals as recovery site and as protected site, against its VRA volumes (providers)',
     '  sizing --protected SIZE --daily-change PERCENT [...]',
     '                           the same figures for hypothetical ones, computed here: no API server needed',
     'Each gives the replica; the journal for the configured history, against its hard limit; the space a failover test and a',
     'failover take; the space reverse protection needs on the protected site; and the WAN bandwidth that holds the RPO.',
     'Figures are in decimal units (1 TB = 10^12 bytes, 1 Gbit/s = 10^9 bit/s); sizes may be given in binary units too (TiB).',
   ].join('\n'),
-  flags: ['zorg', ...HYPOTHETICAL_FLAGS, 'output'],
+  flags: ['zorg', 'site', ...HYPOTHETICAL_FLAGS, 'output'],
   prepare(args, flags) {
     if (args.length > 1) throw new UsageError(`unexpected argument "${args[1] ?? ''}"`);
     const name = args[0];
     const zorg = flags.string('zorg');
+    const site = flags.string('site');
     const given = HYPOTHETICAL_FLAGS.filter((f) => flags.has(f));
-    if (name !== undefined && zorg !== undefined) throw new UsageError('give a VPG or --zorg, not both');
-    const measured = name !== undefined ? `VPG ${name}` : zorg !== undefined ? `--zorg ${zorg}` : undefined;
+    if ([name, zorg, site].filter((x) => x !== undefined).length > 1) throw new UsageError('give one of a VPG, --zorg and --site');
+    const measured = name !== undefined ? `VPG ${name}` : zorg !== undefined ? `--zorg ${zorg}` : site !== undefined ? `--site ${site}` : undefined;
     if (measured !== undefined && given[0] !== undefined) {
       throw new UsageError(`--${given[0]} is for hypothetical figures: ${measured} is sized from what was measured; give one or the other`);
     }
@@ -231,7 +261,11 @@ export const sizingCommand: Command = {
       if (zorg === '') throw new UsageError('--zorg: give the Zorg\'s name');
       return forZorg(zorg);
     }
-    if (given.length === 0) throw new UsageError('give a VPG, --zorg NAME, or hypothetical figures (--protected SIZE --daily-change PERCENT)');
+    if (site !== undefined) {
+      if (site === '') throw new UsageError('--site: give the Site\'s name');
+      return forSite(site);
+    }
+    if (given.length === 0) throw new UsageError('give a VPG, --zorg NAME, --site NAME, or hypothetical figures (--protected SIZE --daily-change PERCENT)');
     return hypothetical(flags);
   },
 };
