@@ -1,5 +1,6 @@
-// The provider's view: every Zorg with its usage against quotas, every Site with its VRAs, the
-// ServiceProfiles, and alerts (VPGs not meeting their SLA, overdue failover tests). For users who
+// The provider's view: every Zorg with its usage against quotas and capacity figures, every Site
+// with its VRAs and capacity, the ServiceProfiles, and alerts (VPGs not meeting their SLA, overdue
+// failover tests, journals projected past their hard limit). For users who
 // may list Zorgs cluster-wide; read with their own token.
 import type { CustomObject, KubeClient } from '../runtime/index.ts';
 import { SERVICE_PROFILES, SITES, VPGS, ZORGS } from '../controllers/resources.ts';
@@ -19,7 +20,7 @@ export const isProvider = (identity: Identity, user: UserInfo): Promise<boolean>
 const SLA_ALERT_PHASES = new Set(['NotMeetingSLA', 'RpoNotMeetingSLA', 'HistoryNotMeetingSLA', 'Error', 'NeedsConfiguration']);
 
 export interface Alert {
-  kind: 'NotMeetingSLA' | 'TestOverdue';
+  kind: 'NotMeetingSLA' | 'TestOverdue' | 'JournalOverHardLimit';
   namespace: string;
   name: string;
   phase?: string | undefined;
@@ -39,6 +40,9 @@ export function alertsOf(vpgs: readonly Vpg[]): Alert[] {
     }
     const tested = condition(vpg as WithConditions, 'Tested');
     if (tested?.status === 'False') alerts.push({ kind: 'TestOverdue', ...where, reason: tested.reason, message: tested.message });
+    // Before the history shrinks: the journal the configured history needs does not fit its hard limit.
+    const journal = condition(vpg as WithConditions, 'JournalWithinHardLimit');
+    if (journal?.status === 'False') alerts.push({ kind: 'JournalOverHardLimit', ...where, reason: journal.reason, message: journal.message });
   }
   return alerts;
 }
@@ -67,6 +71,7 @@ export async function providerSummary(client: KubeClient): Promise<unknown> {
         ready: condition(z, 'Ready')?.status === 'True', message: condition(z, 'Ready')?.message,
         vpgCount: (z.status?.['vpgCount'] as number | undefined) ?? vpgs.filter((v) => namespaces.includes(v.metadata?.namespace ?? '')).length,
         maxVPGs: quotas?.maxVPGs, protectedSize: z.status?.['protectedSize'], maxProtectedSize: quotas?.maxProtectedSize,
+        sizing: z.status?.['sizing'],
       };
     }),
     sites: sites.map((s) => {
@@ -74,6 +79,7 @@ export async function providerSummary(client: KubeClient): Promise<unknown> {
       return {
         name: s.metadata?.name, ready: condition(s, 'Ready')?.status === 'True', message: condition(s, 'Ready')?.message,
         nodeCount: s.status?.['nodeCount'], vras: { desired: vras?.desired ?? 0, ready: vras?.ready ?? 0 },
+        sizing: s.status?.['sizing'], capacity: condition(s, 'CapacitySufficient'),
       };
     }),
     serviceProfiles: profiles.map((p) => ({ name: p.metadata?.name, spec: p.spec })),

@@ -176,15 +176,29 @@ describe('zcsp console in the browser', { timeout: 600_000 }, () => {
     await shot('08-viewer-refused');
   });
 
+  it('shows what the VPG needs once its change rate is measured: journal, recovery site, failback, WAN', async () => {
+    await waitFor(async () => (await env.vpg()).status?.sizing !== undefined, { what: 'web\'s status.sizing', timeoutMs: 240_000, intervalMs: 1000 });
+    await page.reload();
+    const capacity = page.locator('#capacity');
+    await capacity.getByText('Journal').waitFor();
+    const text = await capacity.textContent() ?? '';
+    assert.match(text, /Measured\d+m \d+s/);
+    assert.match(text, /Change[\d.]+ (kB|MB|GB)\/h \([\d.]+ % a day\)/);
+    assert.match(text, /Journal[\d.]+ (B|kB|MB|GB) for 1d 0h of history, \d+ % of the [\d.]+ GB hard limit/);
+    assert.match(text, /Failback[\d.]+ GB on prod/);
+    assert.match(text, /WAN[\d.]+ (bit|kbit|Mbit)\/s on average/);
+    await shot('09-capacity');
+  });
+
   it('fits a 390 px wide screen without scrolling sideways', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.locator('#act-failover').waitFor();
     assert.ok(await fitsWidth(), 'the VPG detail fits');
-    await shot('09-narrow-detail');
+    await shot('10-narrow-detail');
     await page.getByRole('link', { name: '← All VPGs' }).click();
     await page.getByRole('link', { name: 'web' }).waitFor();
     assert.ok(await fitsWidth(), 'the VPG list fits');
-    await shot('10-narrow-list');
+    await shot('11-narrow-list');
     await signOut();
     assert.ok(await fitsWidth(), 'the sign-in form fits');
     await page.setViewportSize({ width: 1280, height: 900 });
@@ -199,9 +213,10 @@ describe('zcsp console in the browser', { timeout: 600_000 }, () => {
     const sites = await page.locator('section[aria-labelledby=sites-title] tbody tr').allTextContents();
     assert.deepEqual(sites.map((s) => s.split(/Ready|Not ready/)[0]).sort(), ['dr', 'prod']);
     assert.ok(sites.every((s) => /(\d+) of \1 ready/.test(s)), sites.join('\n'));
+    assert.ok(sites.some((s) => s.startsWith('dr') && /[\d.]+ GB of [\d.]+ GB$/.test(s)), `dr's capacity: the replicas and journals recovering there of its VRA volumes\n${sites.join('\n')}`);
     await page.locator('#profiles-title').waitFor();
     await page.locator('#alerts-title').waitFor();
-    await shot('11-provider');
+    await shot('12-provider');
     await page.getByRole('link', { name: 'VPGs' }).click();
     // The list renders once its request answers: wait for it rather than read the page mid-way.
     await page.locator('tbody tr', { hasText: 'erp' }).first().waitFor({ timeout: 30_000 });

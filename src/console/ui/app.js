@@ -2,7 +2,7 @@
 // Events, with the operations the user may run), and the provider's view. Plain DOM, no framework:
 // the server decides everything; this only shows it.
 import { api, ApiError, vpgPath } from './api.js';
-import { h, replace, duration, time, table } from './dom.js';
+import { h, replace, duration, time, table, bytes, bits } from './dom.js';
 import { rpoChart } from './chart.js';
 
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -216,6 +216,7 @@ async function showVpg(ns, name) {
         h('h2', { id: 'actions-title' }, 'Actions'), h('div.buttons', null, ...buttons), why, actionError,
         h('h3', null, 'Operation'), h('div', { id: 'progress', 'aria-live': 'polite' })),
       section('chart', `RPO, last ${RPO_HOURS} hours`),
+      section('capacity', 'Capacity'),
       section('last-test', 'Last failover test'),
       section('history', 'History', true),
       section('checkpoints', 'Checkpoints', true),
@@ -244,6 +245,7 @@ async function showVpg(ns, name) {
       table('Tagged checkpoints', ['Tag', 'Taken', 'Id'], (cp?.tagged ?? []).map((/** @type {any} */ c) => [(c.tag ?? '') === '' ? '—' : c.tag, time(c.time), h('code', null, c.id)])));
     replace(el('conditions'), table('Conditions', ['Type', 'Status', 'Reason', 'Message', 'Since'],
       (st.conditions ?? []).map((/** @type {any} */ c) => [c.type, c.status, c.reason ?? '—', c.message ?? '—', time(c.lastTransitionTime)]), 'none yet.', true));
+    replace(el('capacity'), ...capacity(vpg));
     const lt = st.lastTest;
     replace(el('last-test'), lt === undefined ? h('p.muted', null, 'No failover test yet.') : dl([
       ['Result', lt.result], ['Started', time(lt.startTime)], ['Ended', time(lt.endTime)], ['Checkpoint', ref(lt.checkpoint)], ['RTO', duration(lt.rtoSeconds)],
@@ -325,6 +327,36 @@ async function showVpg(ns, name) {
   await loadChart();
   const timer = setInterval(() => void loadChart(), 30_000);
   cleanup.push(() => clearInterval(timer));
+}
+
+/**
+ * What the VPG needs, from the change rate its protected VRA measured (status.sizing): the same
+ * figures as kubectl zcsp sizing. @param {any} vpg
+ */
+function capacity(vpg) {
+  const sz = vpg.status?.sizing;
+  if (sz === undefined) {
+    return [h('p.muted', null, vpg.spec?.mode === 'Assess'
+      ? 'Assessing: the figures come once the change rate has been measured for a minute.'
+      : 'No change rate measured yet: the figures come a minute after the initial sync.')];
+  }
+  const j = sz.journal;
+  const limit = j.hardLimitBytes === undefined ? 'no hard limit'
+    : `${Math.round(j.percentOfHardLimit ?? 0)} % of the ${bytes(j.hardLimitBytes)} hard limit`;
+  const journal = h(j.exceedsHardLimit ? 'span.badge.bad' : 'span', null,
+    `${bytes(j.projectedBytes)} for ${duration(j.historyHours * 3600)} of history, ${limit}`
+    + (j.exceedsHardLimit && j.historyHoursAtHardLimit !== undefined ? `: it holds ${duration(j.historyHoursAtHardLimit * 3600)}` : ''));
+  return [
+    dl([
+      ['Measured', `${duration(sz.basis.measuredSeconds)}${sz.basis.source === 'Assessment' ? ' (assessment: nothing replicated)' : ''}`],
+      ['Change', `${bytes(sz.change.averageBytesPerHour)}/h (${sz.change.dailyChangePercent.toFixed(1)} % a day); ${bytes(sz.change.averageCompressedBytesPerHour)}/h sent`],
+      ['Journal', journal],
+      ['Recovery site', `${bytes(sz.recoverySite.steadyBytes)}; ${bytes(sz.recoverySite.duringTestBytes)} during a failover test`],
+      ['Failback', sz.reverseProtection === undefined ? '—' : `${bytes(sz.reverseProtection.totalBytes)} on ${vpg.spec?.protectedSite ?? 'the protected site'}`],
+      ['WAN', `${bits(sz.wan.averageBitsPerSecond)} on average; ${bits(sz.wan.rpoBitsPerSecond)} holds the RPO`],
+    ]),
+    h('p.muted', null, 'Decimal units (1 TB = 10¹² bytes). kubectl zcsp sizing prints the whole report.'),
+  ];
 }
 
 /** @param {Array<[string, unknown] | null>} pairs */
@@ -438,13 +470,18 @@ async function showProvider() {
       sum.alerts.length === 0 ? h('p.muted', null, 'No alerts.') : h('ul.alerts', null, ...sum.alerts.map((/** @type {any} */ a) =>
         h('li', null, h('span.badge.bad', null, a.kind), ' ', h('strong', null, `${a.namespace}/${a.name}`), ` ${a.phase ?? ''} ${a.reason ?? ''}${a.message !== undefined ? ` — ${a.message}` : ''}`)))),
     h('section.card', { 'aria-labelledby': 'zorgs-title' }, h('h2', { id: 'zorgs-title' }, 'Zorgs'),
-      table(`Zorgs (${sum.zorgs.length}), ${sum.vpgCount} VPGs in all`, ['Name', 'Display name', 'Ready', 'VPGs', 'Protected', 'Namespaces'],
+      table(`Zorgs (${sum.zorgs.length}), ${sum.vpgCount} VPGs in all`, ['Name', 'Display name', 'Ready', 'VPGs', 'Protected', 'Recovery site needs', 'WAN', 'Namespaces'],
         sum.zorgs.map((/** @type {any} */ z) => [z.name, z.displayName ?? '—', yes(z.ready, 'Ready', 'Not ready'),
-          `${z.vpgCount}${z.maxVPGs !== undefined ? ` of ${z.maxVPGs}` : ''}`, `${z.protectedSize ?? '0'}${z.maxProtectedSize !== undefined ? ` of ${z.maxProtectedSize}` : ''}`, z.namespaces.join(', ')]))),
+          `${z.vpgCount}${z.maxVPGs !== undefined ? ` of ${z.maxVPGs}` : ''}`, `${z.protectedSize ?? '0'}${z.maxProtectedSize !== undefined ? ` of ${z.maxProtectedSize}` : ''}`,
+          z.sizing === undefined ? '—' : bytes(z.sizing.recoverySiteSteadyBytes), z.sizing === undefined ? '—' : bits(z.sizing.wan.averageBitsPerSecond),
+          z.namespaces.join(', ')]))),
     h('section.card', { 'aria-labelledby': 'sites-title' }, h('h2', { id: 'sites-title' }, 'Sites'),
-      table('Sites and their VRAs', ['Name', 'Ready', 'Nodes', 'VRAs'],
+      table('Sites and their VRAs', ['Name', 'Ready', 'Nodes', 'VRAs', 'Capacity'],
         sum.sites.map((/** @type {any} */ s) => [s.name, yes(s.ready, 'Ready', s.message ?? 'Not ready'), s.nodeCount ?? '—',
-          yes(s.vras.desired > 0 && s.vras.ready === s.vras.desired, `${s.vras.ready} of ${s.vras.desired} ready`, `${s.vras.ready} of ${s.vras.desired} ready`)]))),
+          yes(s.vras.desired > 0 && s.vras.ready === s.vras.desired, `${s.vras.ready} of ${s.vras.desired} ready`, `${s.vras.ready} of ${s.vras.desired} ready`),
+          s.sizing === undefined || s.sizing.vraCapacityBytes === undefined ? '—'
+            : yes(s.capacity?.status !== 'False', `${bytes(s.sizing.asRecoverySite.recoverySiteSteadyBytes)} of ${bytes(s.sizing.vraCapacityBytes)}`,
+              `${bytes(s.sizing.asRecoverySite.recoverySiteSteadyBytes)} of ${bytes(s.sizing.vraCapacityBytes)}: over`)]))),
     h('section.card', { 'aria-labelledby': 'profiles-title' }, h('h2', { id: 'profiles-title' }, 'Service profiles'),
       table('Service profiles', ['Name', 'Settings'], sum.serviceProfiles.map((/** @type {any} */ p) => [p.name, settings(p.spec)]), 'none.', true)));
 }

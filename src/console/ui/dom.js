@@ -43,6 +43,27 @@ export function duration(s) {
   return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
 }
 
+/** Bytes in decimal units, as kubectl zcsp sizing prints them: 403 TB, 1.68 TB. @param {number | undefined | null} n */
+export function bytes(n) {
+  if (n === undefined || n === null || Number.isNaN(n)) return '—';
+  const units = [['PB', 1e15], ['TB', 1e12], ['GB', 1e9], ['MB', 1e6], ['kB', 1e3]];
+  for (const [unit, size] of units) if (n >= /** @type {number} */ (size)) return `${trim(n / /** @type {number} */ (size))} ${unit}`;
+  return `${Math.round(n)} B`;
+}
+
+/** Bits per second in decimal units: 1.87 Gbit/s. @param {number | undefined | null} n */
+export function bits(n) {
+  if (n === undefined || n === null || Number.isNaN(n)) return '—';
+  const units = [['Tbit/s', 1e12], ['Gbit/s', 1e9], ['Mbit/s', 1e6], ['kbit/s', 1e3]];
+  for (const [unit, size] of units) if (n >= /** @type {number} */ (size)) return `${trim(n / /** @type {number} */ (size))} ${unit}`;
+  return `${Math.round(n)} bit/s`;
+}
+
+/** Up to two decimals, without trailing zeros. @param {number} v */
+function trim(v) {
+  return (Math.ceil(v * 100) / 100).toFixed(2).replace(/\.?0+$/, '');
+}
+
 /** An RFC 3339 time as YYYY-MM-DD HH:MM:SS UTC. @param {string | undefined} t */
 export function time(t) {
   if (t === undefined || t === '') return '—';
