@@ -4,7 +4,7 @@
 // run the `kubectl zcsp` commands themselves (without waiting), so both change the same fields
 // the same way.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApiError, EVENTS, type KubeClient } from '../runtime/index.ts';
+import { ApiError, EVENTS, statusCodeOf, type KubeClient } from '../runtime/index.ts';
 import { VPGS, ZORGS } from '../controllers/resources.ts';
 import { OPERATION_PRIVILEGES } from '../controllers/zorg/rbac.ts';
 import { Flags } from '../kubectl/args.ts';
@@ -218,6 +218,9 @@ export async function runAction(p: Principal, action: Action, namespace: string,
   return { action, result, vpg: trimmed(vpg) };
 }
 
+/** Broken watches in a row (each retried after a growing pause, about 16 s in all) before the stream ends. */
+const WATCH_RETRIES = 6;
+
 /**
  * GET /api/watch/vpgs/{ns}/{name}: Server-Sent Events. `vpg` with the object now and at every
  * change, `deleted` when it goes, `error` (then the stream ends) when the watch is refused; a
@@ -233,6 +236,8 @@ export async function watchVpg(p: Principal, req: IncomingMessage, res: ServerRe
   send('vpg', trimmed(first));
   let resourceVersion = first.metadata?.resourceVersion;
   let abort: AbortController | undefined;
+  /** Watches that broke in a row. */
+  let failures = 0;
   let closed = false;
   const isClosed = (): boolean => closed;
   const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
@@ -247,6 +252,19 @@ export async function watchVpg(p: Principal, req: IncomingMessage, res: ServerRe
   p.session?.closers.add(close);
   res.on('close', close);
   req.on('close', close);
+  // A watch that broke or could not start (the API server restarting, a connection reset under
+  // load) is started again from where it was, after a growing pause; a refusal, or failures that
+  // go on, end the stream with the reason.
+  const retry = (err: unknown, message: string): void => {
+    const status = statusCodeOf(err);
+    failures++;
+    if (status === 401 || status === 403 || failures > WATCH_RETRIES) {
+      send('error', { code: 'WatchFailed', message });
+      close();
+      return;
+    }
+    setTimeout(() => void start(), Math.min(8000, 250 * 2 ** failures));
+  };
   const start = async (): Promise<void> => {
     if (closed) return;
     try {
@@ -258,22 +276,18 @@ export async function watchVpg(p: Principal, req: IncomingMessage, res: ServerRe
           resourceVersion = undefined; // expired: the next watch starts from now, with the object as ADDED
           return;
         }
+        failures = 0;
         if (obj.metadata?.resourceVersion !== undefined) resourceVersion = obj.metadata.resourceVersion;
         if (type === 'BOOKMARK') return;
         send(type === 'DELETED' ? 'deleted' : 'vpg', trimmed(obj));
       }, (err) => {
         if (closed) return;
-        if (err !== null && err !== undefined) {
-          send('error', { code: 'WatchFailed', message: 'the watch ended; reload to follow again' });
-          close();
-          return;
-        }
-        setTimeout(() => void start(), 200);
+        if (err === null || err === undefined) setTimeout(() => void start(), 200);
+        else retry(err, 'the watch ended; reload to follow again');
       });
       if (isClosed()) abort.abort(); // the client left while the watch was starting
-    } catch {
-      send('error', { code: 'WatchFailed', message: 'the API server refused the watch' });
-      close();
+    } catch (err: unknown) {
+      if (!isClosed()) retry(err, 'the API server refused the watch');
     }
   };
   await start();

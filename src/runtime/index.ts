@@ -47,7 +47,7 @@ export { countWrites, type RuntimeMetrics } from './runtime-metrics.ts';
 export { startHttpServer, type HttpServer, type Check } from './http-server.ts';
 export { deepEqual, isSubset, mergePatchDiff, canonicalJson } from './equal.ts';
 export {
-  RuntimeError, TerminalError, ApiError, isNotFound, isConflict, isAlreadyExists, isGone, errorMessage,
+  RuntimeError, TerminalError, ApiError, isNotFound, isConflict, isAlreadyExists, isGone, errorMessage, statusCodeOf,
   type RuntimeErrorCode,
 } from './errors.ts';
 export { createLogger, silentLogger, type Logger } from './logger.ts';

@@ -16,6 +16,7 @@ import { ROLE_BINDINGS, VPGS, ZORGS } from '../../src/controllers/resources.ts';
 import { zorgController } from '../../src/controllers/zorg/index.ts';
 import { startConsoleServer, type ConsoleServer } from '../../src/console/server.ts';
 import { USERS_NS, applyConsoleRbac, sa } from './support/console-rbac.ts';
+import { startFaultProxy } from '../support/fault-proxy.ts';
 
 const PROVIDER = 'zcsp-system';
 const ACME = 'acme-prod';
@@ -332,6 +333,44 @@ describe('zcsp console API', { timeout: 240_000 }, () => {
     assert.deepEqual(summary.body['alerts'], [{ kind: 'NotMeetingSLA', namespace: ACME, name: 'db', phase: 'RpoNotMeetingSLA', reason: 'RpoExceeded', message: 'RPO 400 s is over the 300 s alert' }]);
     const tenant = await (await signedIn('adam')).call('GET', '/api/provider/summary');
     assert.equal(tenant.status, 403);
+  });
+
+  it('keeps the live stream going when its connection to the API server breaks', async () => {
+    // A second console whose every connection to the API server passes a proxy that can cut them.
+    const current = consoleClient.kubeConfig.getCurrentCluster();
+    assert.ok(current !== null);
+    const api = new URL(current.server);
+    const proxy = await startFaultProxy({ target: { host: api.hostname, port: Number(api.port) }, host: api.hostname });
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ ...current, server: `https://${api.hostname}:${String(proxy.port)}` }], users: consoleClient.kubeConfig.users,
+      contexts: consoleClient.kubeConfig.contexts, currentContext: consoleClient.kubeConfig.currentContext,
+    });
+    const client = new KubeClient(kc);
+    const proxied = await startConsoleServer({ client, port: 0, host: '127.0.0.1', logger });
+    try {
+      const alice = new Browser(proxied.url);
+      assert.equal((await alice.signIn(token('alice'))).status, 201);
+      const res = await fetch(`${proxied.url}/api/watch/vpgs/${ACME}/web`, { headers: { cookie: alice.cookie ?? '' } });
+      const stream = events(res);
+      assert.equal((await stream.next()).value?.event, 'vpg');
+      // The watch's connection is reset and the API server out of reach for 2 s: watches started
+      // meanwhile are refused; the change is made while it is.
+      proxy.down(2000);
+      await admin.mergePatch(VPGS, 'web', ACME, { status: { rpoSeconds: 123 } }, { subresource: 'status' });
+      for (;;) {
+        const next = await stream.next();
+        assert.ok(next.done !== true, 'the stream ended');
+        assert.notEqual(next.value.event, 'error', JSON.stringify(next.value.data));
+        if (next.value.event === 'vpg' && (next.value.data as { status?: { rpoSeconds?: number } }).status?.rpoSeconds === 123) break;
+      }
+      assert.ok(proxy.stats.cut >= 1 && proxy.stats.refused >= 1, `connections cut (${String(proxy.stats.cut)}) and refused (${String(proxy.stats.refused)})`);
+      await stream.return();
+    } finally {
+      await proxied.close();
+      await client.close();
+      await proxy.close();
+    }
   });
 
   it('signs out: the cookie no longer works and the session\'s live streams end', async () => {
