@@ -71,26 +71,45 @@ describe('sizing: change rates, assessment, capacity figures and the journal ale
     return body.streams;
   };
 
+  /** Writers of both volumes, started at once so that both measurements run side by side. */
+  const writers: ReturnType<typeof setInterval>[] = [];
+  const stopWriters = (): void => {
+    for (const w of writers.splice(0)) clearInterval(w);
+  };
+
   before(async () => {
     env = await startRecoveryEnv();
     await env.cluster.kubectl(['apply', '-f', '-'], { input: TINY });
     await env.admin.mergePatch(ZORGS, 'acme', undefined, { spec: { allowedServiceProfiles: ['gold', 'tiny'] } });
+    await env.cluster.kubectl(['apply', '-f', '-'], { input: ASSESSED });
+    // web: 256 KiB of random data every 2 s, beside the example app's stamp file.
+    const web = await env.volumeDir('app-data', 'acme-prod');
+    writers.push(setInterval(() => {
+      void writeFile(join(web, 'churn.bin'), randomBytes(256 * 1024)).catch(() => undefined);
+    }, 2000));
+    // reports: 1 MiB every 3 s over four files, well past the tiny profile's 8 MiB journal over 24 h.
+    await until('reports-data is bound', async () => {
+      try {
+        await env.volumeDir('reports-data', 'acme-prod');
+        return true;
+      } catch {
+        return false;
+      }
+    }, 120_000);
+    const reports = join(await env.volumeDir('reports-data', 'acme-prod'), 'out');
+    await mkdir(reports, { recursive: true });
+    let n = 0;
+    writers.push(setInterval(() => {
+      void writeFile(join(reports, `r${String(n++ % 4)}.bin`), randomBytes(MiB)).catch(() => undefined);
+    }, 3000));
   });
   after(async () => {
+    stopWriters();
     await env.stop();
   });
 
   it('measures a protected VPG\'s change rate from what it replicates, and reports what it needs', async () => {
-    // The example's app rewrites a stamp file every few seconds; add a steady writer of our own.
-    const dir = await env.volumeDir('app-data', 'acme-prod');
-    const writes = setInterval(() => {
-      void writeFile(join(dir, 'churn.bin'), randomBytes(256 * 1024)).catch(() => undefined);
-    }, 2000);
-    try {
-      await until('web has status.sizing', async () => (await status('web')).sizing !== undefined);
-    } finally {
-      clearInterval(writes);
-    }
+    await until('web has status.sizing', async () => (await status('web')).sizing !== undefined);
     const s = await status('web');
     const sizing = s.sizing;
     assert.ok(sizing !== undefined);
@@ -110,7 +129,6 @@ describe('sizing: change rates, assessment, capacity figures and the journal ale
   });
 
   it('assesses a volume without replicating it: nothing reaches the recovery site, the figures come from the protected VRA', async () => {
-    await env.cluster.kubectl(['apply', '-f', '-'], { input: ASSESSED });
     await until('reports is Assessing', async () => (await status('reports')).phase === 'Assessing', 180_000);
     const s = await status('reports');
     assert.equal(condition(s, 'Protected')?.reason, 'Assessing');
@@ -119,18 +137,9 @@ describe('sizing: change rates, assessment, capacity figures and the journal ale
     assert.deepEqual((await streamsOn('prod', 'prod-2')).filter((x) => x.id === streamId).map((x) => x.status.role), ['assess']);
     for (const node of ['dr-1', 'dr-2']) assert.ok(!(await streamsOn('dr', node)).some((x) => x.id === streamId), `nothing of the assessment on ${node}`);
 
-    // Changes after the baseline are counted: 4 MiB a few times, well past the profile's 8 MiB journal over 24 h.
-    const dir = await env.volumeDir('reports-data', 'acme-prod');
-    await mkdir(join(dir, 'out'), { recursive: true });
-    let n = 0;
-    const writes = setInterval(() => {
-      void writeFile(join(dir, 'out', `r${String(n++ % 4)}.bin`), randomBytes(MiB)).catch(() => undefined);
-    }, 3000);
-    try {
-      await until('reports has figures', async () => (await status('reports')).sizing !== undefined);
-    } finally {
-      clearInterval(writes);
-    }
+    // Changes after the baseline are counted (the writer runs since the start).
+    await until('reports has figures', async () => (await status('reports')).sizing !== undefined);
+    stopWriters();
     const measured = await status('reports');
     const sizing = measured.sizing;
     assert.ok(sizing !== undefined);
