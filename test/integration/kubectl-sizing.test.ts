@@ -4,11 +4,11 @@
 // real API server with the zcsp CRDs, as a tenant user.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { REPO_ROOT, startCluster, type LocalCluster, type TestUser } from '../cluster/cluster.ts';
+import { runPlugin, showRun, type PluginResult } from './support/kubectl-plugin.ts';
 import { SITES, VPGS, ZORGS } from '../../src/controllers/resources.ts';
 import { KubeClient } from '../../src/runtime/index.ts';
 import { estimate, fromDailyChange, total, type SizingReport } from '../../src/sizing/index.ts';
@@ -56,11 +56,7 @@ subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: vic }]
 
 const ESTATE = ['sizing', '--protected', '403TB', '--daily-change', '10%', '--history', '24h', '--compression', '2', '--failback', '--rpo', '5m'];
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Result = PluginResult;
 
 describe('kubectl zcsp sizing', { timeout: 180_000 }, () => {
   let cluster: LocalCluster;
@@ -71,23 +67,9 @@ describe('kubectl zcsp sizing', { timeout: 180_000 }, () => {
   /** `kubectl zcsp ARGS` as vic; with `kubeconfig: null`, with none at all (no KUBECONFIG, an empty HOME). */
   const zcsp = (args: readonly string[], kubeconfig: string | null = vic.kubeconfigPath): Promise<Result> => {
     const { KUBECONFIG: _, ...env } = process.env;
-    const child = spawn(cluster.binaries.kubectl, ['zcsp', ...args], {
-      env: {
-        ...env, PATH: `${join(REPO_ROOT, 'bin')}:${dirname(process.execPath)}:${process.env['PATH'] ?? ''}`,
-        ...(kubeconfig === null ? { HOME: emptyHome } : { KUBECONFIG: kubeconfig }),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    return new Promise((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    return runPlugin(cluster.binaries.kubectl, args, { ...env, ...(kubeconfig === null ? { HOME: emptyHome } : { KUBECONFIG: kubeconfig }) });
   };
-  const show = (r: Result): string => `exit ${r.code ?? 'signal'}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+  const show = showRun;
 
   // web: 2 TB, 5 % a day (100 GB raw), 2:1 (50 GB a day journaled), 24 h, hard limit 2 % of 2 TB (40 GB), failback.
   const web: SizingReport = estimate(fromDailyChange({

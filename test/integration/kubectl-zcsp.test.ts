@@ -9,8 +9,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { REPO_ROOT, startCluster, type LocalCluster, type TestUser } from '../cluster/cluster.ts';
+import { runPlugin, showRun, type PluginResult } from './support/kubectl-plugin.ts';
 import { waitFor } from '../cluster/net.ts';
 import { VPGS } from '../../src/controllers/resources.ts';
 import { KubeClient } from '../../src/runtime/index.ts';
@@ -53,11 +54,7 @@ roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: vpg-viewer }
 subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: vic }]
 `;
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Result = PluginResult;
 
 const iso = (offsetSeconds = 0): string => new Date(Date.now() + offsetSeconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
 
@@ -69,25 +66,9 @@ describe('kubectl zcsp', { timeout: 240_000 }, () => {
   const running = new Set<ReturnType<typeof spawn>>();
 
   /** Starts `kubectl zcsp ARGS` as `user`; resolves when it exits. */
-  const zcsp = (args: readonly string[], user: TestUser = tina): Promise<Result> => {
-    const child = spawn(cluster.binaries.kubectl, ['zcsp', ...args], {
-      env: { ...process.env, PATH: `${join(REPO_ROOT, 'bin')}:${dirname(process.execPath)}:${process.env['PATH'] ?? ''}`, KUBECONFIG: user.kubeconfigPath },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    running.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    return new Promise((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', (code) => {
-        running.delete(child);
-        resolve({ code, stdout, stderr });
-      });
-    });
-  };
-  const show = (r: Result): string => `exit ${r.code ?? 'signal'}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+  const zcsp = (args: readonly string[], user: TestUser = tina): Promise<Result> =>
+    runPlugin(cluster.binaries.kubectl, args, { ...process.env, KUBECONFIG: user.kubeconfigPath }, running);
+  const show = showRun;
 
   const vpg = async (name: string): Promise<Vpg> => await admin.get(VPGS, name, NS) as Vpg;
   /** The stand-in controller notices the spec (or annotation) change it waits for. */

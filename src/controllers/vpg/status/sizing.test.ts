@@ -4,7 +4,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { VPGStatus } from '../../../crds/vpg.ts';
 import { vpgStatus, type AssessReport, type SlaInput, type SourceReport, type StreamObservation, type VpgStatusInput } from './index.ts';
+import type { AssessStatus } from '../../../vra/assess-stream.ts';
 import type { VolumeChangeRate } from './types.ts';
+
+// What the VRA reports of an assessment must fit what the status reads (a compile-time check).
+const _assessFits = (s: AssessStatus): AssessReport => s;
 
 const T0 = Date.parse('2026-03-01T12:00:00Z');
 const at = (s: number): Date => new Date(T0 + s * 1000);

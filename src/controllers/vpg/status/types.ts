@@ -4,6 +4,7 @@
 import type { VPGStatus } from '../../../crds/vpg.ts';
 import type { SourceStatus } from '../../../vra/source-stream.ts';
 import type { TargetStatus } from '../../../vra/target-stream.ts';
+import type { ChangeRate } from '../../../vra/change-rate.ts';
 
 /** Moving figures are rewritten when this old, or when RPO or history moved this far (damping.ts). */
 export const REFRESH_SECONDS = 30;
@@ -28,18 +29,9 @@ export type VolumeEntry = NonNullable<VPGStatus['volumes']>[number];
 export type VolumeState = VolumeEntry['state'];
 export type Placement = NonNullable<VPGStatus['placement']>;
 
-/** A volume's change rate as its protected VRA measures it (src/vra/change-rate.ts). */
-export interface VolumeChangeRate {
-  since: string;
-  measuredSeconds: number;
-  rawBytes: number;
-  compressedBytes: number;
-  averageRawBytesPerHour: number;
-  averageCompressedBytesPerHour: number;
-  peakRawBytesPerHour: number;
-  peakCompressedBytesPerHour: number;
-  bucketSeconds?: number | undefined;
-}
+/** What is read of a volume's change rate as its protected VRA measures it. */
+export type VolumeChangeRate = Pick<ChangeRate,
+  'since' | 'measuredSeconds' | 'rawBytes' | 'compressedBytes' | 'averageRawBytesPerHour' | 'averageCompressedBytesPerHour' | 'peakRawBytesPerHour' | 'peakCompressedBytesPerHour'>;
 
 /** One volume as the source reports it, when it reports per-volume states. */
 export interface SourceVolumeReport {
