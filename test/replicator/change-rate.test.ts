@@ -10,25 +10,14 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { Pair, STREAM, waitUntil, writeRandomFile } from './support/pair.ts';
+import type { ChangeRate } from '../../src/vra/change-rate.ts';
 
 const MiB = 1024 * 1024;
 const BUCKET = 2;
 /** Bytes of a changed file that are not its data: create, write headers, digest (well under this). */
 const FILE_OVERHEAD = 1024;
 
-interface Rate {
-  since: string;
-  measuredSeconds: number;
-  windowSeconds: number;
-  bucketSeconds: number;
-  rawBytes: number;
-  compressedBytes: number;
-  averageRawBytesPerHour: number;
-  averageCompressedBytesPerHour: number;
-  peakRawBytesPerHour: number;
-  peakCompressedBytesPerHour: number;
-}
-interface SourceView { state: string; connected: boolean; reconnects: number; incompletePasses: number; volumes: { name: string; state: string; changeRate?: Rate }[] }
+interface SourceView { state: string; connected: boolean; reconnects: number; incompletePasses: number; volumes: { name: string; state: string; changeRate?: ChangeRate }[] }
 
 /** Text that compresses well, as logs and documents do. */
 function text(bytes: number): Buffer {
@@ -69,7 +58,7 @@ describe('change rate of a source volume', () => {
   });
 
   const status = async (): Promise<SourceView> => (await pair.source.ok<{ status: SourceView }>('GET', `/v1/streams/${STREAM}`)).status;
-  const rate = async (): Promise<Rate> => {
+  const rate = async (): Promise<ChangeRate> => {
     const r = (await status()).volumes.find((v) => v.name === 'files')?.changeRate;
     assert.ok(r !== undefined, 'the volume has a change rate');
     return r;
@@ -84,7 +73,7 @@ describe('change rate of a source volume', () => {
     return data.length;
   };
   /** Protected again and a checkpoint taken after the writes: everything written was pushed. */
-  const settled = async (tag: string): Promise<Rate> => {
+  const settled = async (tag: string): Promise<ChangeRate> => {
     await waitUntil('the source to protect', async () => (await status()).state === 'protecting', 120_000);
     await pair.checkpoint(tag);
     return rate();
