@@ -100,6 +100,35 @@ describe('change hints', () => {
     hinted.close();
   });
 
+  it('looks only at a written file, and lists the folder again only when its entries change', async () => {
+    const { src, hinted, a, sa } = await pair();
+    await mkdir(join(src, 'big'));
+    for (let i = 0; i < 50; i++) await writeFile(join(src, 'big', `f${i}`), `v${i}`);
+    await hinted.pass(sa);
+    await writeFile(join(src, 'big', 'f7'), 'written');
+    await chmod(join(src, 'big', 'f8'), 0o600);
+    await settle();
+    await hinted.pass(sa);
+    assert.equal(hinted.lastPass().full, false);
+    assert.equal(hinted.lastPass().looked, 2, 'the two hinted files, not their 50 siblings');
+    assert.deepEqual(await diffTrees(src, a), []);
+    await writeFile(join(src, 'big', 'new'), 'n');
+    await settle();
+    await hinted.pass(sa);
+    assert.equal(hinted.lastPass().full, false);
+    assert.ok(hinted.lastPass().looked > 50, `a new name lists its folder again (looked at ${hinted.lastPass().looked})`);
+    assert.deepEqual(await diffTrees(src, a), []);
+    // Written, then replaced by a rename in the same interval: the rename wins, the folder is listed.
+    await writeFile(join(src, 'big', 'f9'), 'written');
+    await writeFile(join(src, 'big', 'tmp'), 'replacement');
+    await rename(join(src, 'big', 'tmp'), join(src, 'big', 'f9'));
+    await settle();
+    await hinted.pass(sa);
+    assert.ok(hinted.lastPass().looked > 50);
+    assert.deepEqual(await diffTrees(src, a), []);
+    hinted.close();
+  });
+
   it('walks everything every fullPassEvery passes and when hints overflow', async () => {
     const dir = join(base, `t${n++}`);
     await mkdir(join(dir, 'src'), { recursive: true });

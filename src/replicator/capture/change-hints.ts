@@ -2,7 +2,10 @@
 // watch reports its children by name (created, removed, renamed, written, chmod'ed). Watches
 // are keyed by the folder's inode, and an event is turned into a path only when drained, with
 // the folder's path as of the last pass: a folder renamed since still reports under its new
-// name. A folder is watched before it is listed, so nothing falls between the listing and the
+// name. A name that was only written or chmod'ed ("change") needs only itself looked at again; a
+// name created, removed or moved ("rename") changed its folder's entries, so the folder is listed
+// again too. Most changes to a busy volume are writes to files that exist: looking at one path
+// instead of listing its folder is what keeps a hinted pass proportional to what changed. A folder is watched before it is listed, so nothing falls between the listing and the
 // watch. Hints only narrow a pass; when they may be incomplete (an error, a null filename, too
 // many of them) the drain says so and the pass walks everything.
 //
@@ -14,7 +17,10 @@ import { join } from 'node:path';
 import { errorCode } from './volume-capture.ts';
 
 export interface Drained {
+  /** Every name hinted. */
   paths: Set<string>;
+  /** The hinted names whose folder's entries changed (created, removed, moved): a subset of paths. */
+  moved: Set<string>;
   /** True when the hints cannot be trusted: walk everything. */
   overflow: boolean;
 }
@@ -22,7 +28,8 @@ export interface Drained {
 interface FolderWatch {
   path: string;
   watcher: FSWatcher;
-  names: Set<string>;
+  /** Names hinted since the last drain: true when one of its events was a create, remove or move. */
+  names: Map<string, boolean>;
 }
 
 export class ChangeHints {
@@ -53,14 +60,18 @@ export class ChangeHints {
       known.path = path;
       return;
     }
-    const entry: FolderWatch = { path, names: new Set(), watcher: undefined as unknown as FSWatcher };
+    const entry: FolderWatch = { path, names: new Map(), watcher: undefined as unknown as FSWatcher };
     try {
-      entry.watcher = watch(path === '' ? this.root : join(this.root, path), { persistent: false }, (_event, name) => {
-        if (name === null || this.count >= this.limit) {
+      entry.watcher = watch(path === '' ? this.root : join(this.root, path), { persistent: false }, (event, name) => {
+        const moved = event !== 'change';
+        const known = name === null ? undefined : entry.names.get(name);
+        if (name === null || (known === undefined && this.count >= this.limit)) {
           this.overflow = true;
-        } else if (!entry.names.has(name)) {
-          entry.names.add(name);
+        } else if (known === undefined) {
+          entry.names.set(name, moved);
           this.count++;
+        } else if (moved && !known) {
+          entry.names.set(name, true);
         }
       });
     } catch (err: unknown) {
@@ -95,11 +106,16 @@ export class ChangeHints {
   /** Takes the hints gathered since the last drain. */
   drain(): Drained {
     const paths = new Set<string>();
+    const moved = new Set<string>();
     for (const w of this.watches.values()) {
-      for (const name of w.names) paths.add(w.path === '' ? name : `${w.path}/${name}`);
+      for (const [name, m] of w.names) {
+        const path = w.path === '' ? name : `${w.path}/${name}`;
+        paths.add(path);
+        if (m) moved.add(path);
+      }
       w.names.clear();
     }
-    const out: Drained = { paths, overflow: this.overflow || this.watches.size === 0 };
+    const out: Drained = { paths, moved, overflow: this.overflow || this.watches.size === 0 };
     this.overflow = false;
     this.count = 0;
     return out;

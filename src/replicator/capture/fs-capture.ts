@@ -312,6 +312,8 @@ export class FsCapture implements VolumeCapture {
   private async look(counts: ScanCounts): Promise<{ full: boolean; view: Map<string, Seen> }> {
     const drained = this.hints?.drain();
     const hinted = drained === undefined ? undefined : new Set([...drained.paths, ...this.retry]);
+    // Paths that raced last pass are looked at like created or removed ones.
+    const moved = drained === undefined ? undefined : new Set([...drained.moved, ...this.retry]);
     const full =
       hinted === undefined ||
       drained?.overflow !== false ||
@@ -338,7 +340,7 @@ export class FsCapture implements VolumeCapture {
     } else {
       this.passesSinceFull++;
       view = new Map(this.view);
-      await this.rescan(view, hinted, counts, options);
+      await this.rescan(view, hinted, moved ?? hinted, counts, options);
     }
     if (hints !== undefined) {
       const folders = new Map<string, string>([[rootInode, '']]);
@@ -348,14 +350,18 @@ export class FsCapture implements VolumeCapture {
     return { full, view };
   }
 
-  /** Patches a view where hints point: the paths, their folders, and what those folders list. */
-  private async rescan(view: Map<string, Seen>, hinted: Set<string>, counts: ScanCounts, options: ScanOptions): Promise<void> {
+  /**
+   * Patches a view where hints point: the paths; for those created, removed or moved (`moved`),
+   * their folders and what those folders list too.
+   */
+  private async rescan(view: Map<string, Seen>, hinted: Set<string>, moved: Set<string>, counts: ScanCounts, options: ScanOptions): Promise<void> {
     const targets = new Set<string>();
     const folders = new Set<string>();
     // A file with several names changes under all of them, but is hinted under one.
     for (const [p, s] of view) if (s.type === 'file' && s.nlink > 1) targets.add(p);
     for (const h of hinted) {
       targets.add(h);
+      if (!moved.has(h)) continue;
       const parent = parentOf(h);
       if (parent !== '') targets.add(parent);
       folders.add(parent);

@@ -32,10 +32,12 @@ export interface ScanCounts {
   badNames: number;
   /** Entries that vanished or changed type while looked at. */
   raced: number;
+  /** Paths stat'ed: what a pass cost in looking, before any reading. */
+  looked: number;
 }
 
 export function newCounts(): ScanCounts {
-  return { special: 0, badNames: 0, raced: 0 };
+  return { special: 0, badNames: 0, raced: 0, looked: 0 };
 }
 
 /** Errors meaning "it is not there (any more) as a walkable thing": not failures. */
@@ -68,6 +70,7 @@ function absOf(root: string, rel: string): string {
 export async function scanOne(root: string, rel: string, counts: ScanCounts): Promise<Seen | undefined> {
   const abs = absOf(root, rel);
   let s: BigIntStats;
+  counts.looked++;
   try {
     s = await lstat(abs, { bigint: true });
   } catch (err: unknown) {
