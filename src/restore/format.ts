@@ -8,7 +8,8 @@ import { encodeFrame, type Frame, type FrameFormat } from '../replicator/wire/fr
 import { MAX_UINT48, MODE_MASK } from '../replicator/ops.ts';
 import { checkLinkTarget, checkPath, PathError } from '../replicator/paths.ts';
 
-export const EXPORT_FRAMES: FrameFormat = { magic: 0x5a435358, name: 'ZCSX', version: 1, maxPayload: 2 * 1024 * 1024 };
+// Version 2: the volume digest in the header is over XXH3-128 block hashes (../replicator/hash.ts).
+export const EXPORT_FRAMES: FrameFormat = { magic: 0x5a435358, name: 'ZCSX', version: 2, maxPayload: 2 * 1024 * 1024 };
 /** Content is sent in chunks of this size (the last one of a file shorter). */
 export const CHUNK_BYTES = 1024 * 1024;
 export const SHA256_BYTES = 32;

@@ -4,7 +4,7 @@
 import { constants } from 'node:fs';
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BLOCK_SIZE, HASH_BYTES, blockCount, blockHash, contentDigest, volumeDigest, type DigestEntry } from '../replicator/hash.ts';
+import { BLOCK_SIZE, HASH_BYTES, blockCount, blockHashInto, contentDigest, volumeDigest, type DigestEntry } from '../replicator/hash.ts';
 import { hashFile } from '../replicator/replica/hashing.ts';
 
 /** volumeDigest of the entries under `root` that belong to the top-level `names` (others, e.g. lost+found, are not the restore's). */
@@ -39,7 +39,7 @@ export async function imageDigest(path: string, size: number): Promise<string> {
         if (bytesRead === 0) throw new Error(`${path} ends at byte ${pos + got}, short of the image's ${size}`);
         got += bytesRead;
       }
-      for (let off = 0; off < got; off += BLOCK_SIZE) blockHash(buf.subarray(off, Math.min(off + BLOCK_SIZE, got))).copy(hashes, (block++) * HASH_BYTES);
+      for (let off = 0; off < got; off += BLOCK_SIZE) blockHashInto(buf.subarray(off, Math.min(off + BLOCK_SIZE, got)), hashes, (block++) * HASH_BYTES);
       pos += got;
     }
     return contentDigest(size, hashes).toString('hex');

@@ -230,7 +230,8 @@ describe('bad input to a receiving VRA', () => {
     const badMagic = Buffer.from(valid);
     badMagic.writeUInt32BE(0x4a554e4b, 0); // "JUNK"
     const badVersion = Buffer.from(valid);
-    badVersion.writeUInt8(PROTOCOL_VERSION + 1, 4);
+    // A VRA of the version before (its manifests and digests are SHA-256 block hashes).
+    badVersion.writeUInt8(PROTOCOL_VERSION - 1, 4);
     const badCrc = Buffer.from(valid);
     badCrc[HEADER_BYTES + 3] = (badCrc[HEADER_BYTES + 3] ?? 0) ^ 0x01;
     const tooLarge = Buffer.alloc(HEADER_BYTES);
@@ -241,7 +242,7 @@ describe('bad input to a receiving VRA', () => {
     const cases: { name: string; bytes: Buffer; close?: boolean; code: string; message: RegExp }[] = [
       { name: 'garbage', bytes: Buffer.from('GET / HTTP/1.1\r\nHost: vra\r\n\r\n'), code: 'BadMagic', message: /frame at offset 0 starts with 0x47455420, not 0x5a435352/ },
       { name: 'bad magic', bytes: badMagic, code: 'BadMagic', message: /frame at offset 0 starts with 0x4a554e4b/ },
-      { name: 'another version', bytes: badVersion, code: 'UnsupportedVersion', message: /frame at offset 0 is protocol version 2; this side speaks 1/ },
+      { name: 'another version', bytes: badVersion, code: 'UnsupportedVersion', message: /frame at offset 0 is protocol version 1; this side speaks 2/ },
       { name: 'bad CRC', bytes: badCrc, code: 'BadChecksum', message: /frame at offset 0 \(type 1, \d+ bytes\) has CRC-32 0x[0-9a-f]{8}, its header says 0x[0-9a-f]{8}/ },
       { name: 'length over the limit', bytes: tooLarge, code: 'TooLarge', message: new RegExp(`frame at offset 0 announces ${MAX_PAYLOAD_BYTES + 1} payload bytes, more than ${MAX_PAYLOAD_BYTES}`) },
       { name: 'unknown type', bytes: encodeFrame(42, [Buffer.from('hi')]), code: 'UnknownType', message: /message type 42 is not one of 1\.\.10/ },

@@ -3,12 +3,12 @@
 // hashed on the calling thread. A worker that dies (crash, terminate, out of memory) costs nothing
 // but time: the chunks it held are hashed here instead, so a caller never sees the failure.
 import { Worker } from 'node:worker_threads';
-import { BLOCK_SIZE, HASH_BYTES, blockHash } from '../hash.ts';
+import { BLOCK_SIZE, HASH_BYTES, hashBlocksInto } from '../hash.ts';
 
 /** The concatenated 16-byte hashes of each 64 KiB block of `data` (the last one may be short). */
 export function hashBlocks(data: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(Math.ceil(data.length / BLOCK_SIZE) * HASH_BYTES);
-  for (let off = 0, i = 0; off < data.length; off += BLOCK_SIZE, i++) out.set(blockHash(data.subarray(off, off + BLOCK_SIZE)), i * HASH_BYTES);
+  hashBlocksInto(data, out);
   return out;
 }
 

@@ -3,7 +3,7 @@
 import { constants } from 'node:fs';
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BLOCK_SIZE, HASH_BYTES, blockCount, blockHash, contentDigest } from '../hash.ts';
+import { BLOCK_SIZE, HASH_BYTES, blockCount, blockHashInto, contentDigest } from '../hash.ts';
 
 const READ_BLOCKS = 16;
 
@@ -31,7 +31,7 @@ export async function hashFile(path: string): Promise<FileHashes> {
         got += bytesRead;
       }
       for (let off = 0; off < got; off += BLOCK_SIZE) {
-        blockHash(buf.subarray(off, Math.min(off + BLOCK_SIZE, got))).copy(hashes, block * HASH_BYTES);
+        blockHashInto(buf.subarray(off, Math.min(off + BLOCK_SIZE, got)), hashes, block * HASH_BYTES);
         block++;
       }
       pos += got;

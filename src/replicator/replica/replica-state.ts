@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { syncDir, writeFileDurably } from '../durable.ts';
+import { BLOCK_HASH } from '../hash.ts';
 import { volumeNameProblem } from '../paths.ts';
 import { ReplicaError } from './errors.ts';
 import { Namespace, type NamespaceJson } from './namespace.ts';
@@ -95,7 +96,7 @@ export function coverageProblem(state: ReplicaState, cp: { seq: number; volumes:
 }
 
 interface StateJson {
-  format: 1;
+  format: typeof STATE_FORMAT;
   appliedSeq: number;
   pending?: number;
   checkpoint: { seq: number; time: number; tag: string; volumes: { volume: string; digest: string }[] } | null;
@@ -104,6 +105,11 @@ interface StateJson {
 }
 
 export const STATE_FILE = 'replica.json';
+/**
+ * 2: digests are over XXH3-128 block hashes (../hash.ts). A format-1 state (SHA-256) is refused
+ * with a message that says so: its digests, and those in its journal, would all fail verify.
+ */
+export const STATE_FORMAT = 2;
 
 export function cloneState(state: ReplicaState): ReplicaState {
   const volumes = new Map<string, VolumeState>();
@@ -120,7 +126,7 @@ export function cloneState(state: ReplicaState): ReplicaState {
 function toJson(state: ReplicaState): StateJson {
   const cp = state.checkpoint;
   return {
-    format: 1,
+    format: STATE_FORMAT,
     appliedSeq: state.appliedSeq,
     ...(state.pending !== undefined && { pending: state.pending }),
     checkpoint: cp === undefined ? null : { seq: cp.seq, time: cp.time, tag: cp.tag, volumes: cp.volumes.map((v) => ({ volume: v.volume, digest: Buffer.from(v.digest).toString('hex') })) },
@@ -162,13 +168,18 @@ export async function readState(dir: string): Promise<ReplicaState | undefined> 
     throw err;
   }
   const bad = (what: string): ReplicaError => new ReplicaError('CORRUPT', `${path}: ${what}`);
-  let json: StateJson;
+  let parsed: unknown;
   try {
-    json = JSON.parse(text) as StateJson;
+    parsed = JSON.parse(text);
   } catch (err: unknown) {
     throw bad(`not JSON (${(err as Error).message})`);
   }
-  if (typeof json !== 'object' || (json as Partial<StateJson>).format !== 1) throw bad('format is not 1');
+  const format = typeof parsed === 'object' && parsed !== null ? (parsed as { format?: unknown }).format : undefined;
+  if (format === 1) {
+    throw bad(`format 1 was written by a VRA that hashed blocks with SHA-256; this one uses ${BLOCK_HASH} (format ${STATE_FORMAT}), so its digests and its journal's cannot be checked: remove the stream and protect the VPG again`);
+  }
+  if (format !== STATE_FORMAT) throw bad(`format ${JSON.stringify(format ?? null)} is not ${STATE_FORMAT}`);
+  const json = parsed as StateJson;
   if (!Number.isSafeInteger(json.appliedSeq) || json.appliedSeq < 0) throw bad(`appliedSeq ${String(json.appliedSeq)} is not a seq`);
   if (!Array.isArray(json.volumes)) throw bad('volumes is not a list');
   const volumes = new Map<string, VolumeState>();

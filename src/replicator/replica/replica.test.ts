@@ -125,10 +125,15 @@ describe('Replica', () => {
   it('refuses a replica.json that is not its own', async () => {
     const dir = fresh();
     await Replica.open(dir, VOLUMES);
-    await writeFile(join(dir, 'replica.json'), '{"format":1,"appliedSeq":-3,"volumes":[]}');
+    await writeFile(join(dir, 'replica.json'), '{"format":2,"appliedSeq":-3,"volumes":[]}');
     await assert.rejects(Replica.open(dir, VOLUMES), (err: unknown) => err instanceof ReplicaError && err.code === 'CORRUPT' && /replica\.json: appliedSeq -3 is not a seq/.test(err.message));
-    await writeFile(join(dir, 'replica.json'), '{"format":1,"appliedSeq":0,"checkpoint":null,"volumes":[{"name":"data","kind":"fs","namespace":{"entries":[["a/b","d",493]],"files":[]}}]}');
+    await writeFile(join(dir, 'replica.json'), '{"format":2,"appliedSeq":0,"checkpoint":null,"volumes":[{"name":"data","kind":"fs","namespace":{"entries":[["a/b","d",493]],"files":[]}}]}');
     await assert.rejects(Replica.open(dir, VOLUMES), (err: unknown) => err instanceof ReplicaError && /volume data: parent "a" of "a\/b" does not exist/.test(err.message));
+    // Written by a VRA that hashed blocks with SHA-256: refused, saying why and what to do.
+    await writeFile(join(dir, 'replica.json'), '{"format":1,"appliedSeq":0,"checkpoint":null,"volumes":[]}');
+    await assert.rejects(Replica.open(dir, VOLUMES), (err: unknown) => err instanceof ReplicaError && err.code === 'CORRUPT' && /format 1 was written by a VRA that hashed blocks with SHA-256; this one uses xxh3-128 \(format 2\).*protect the VPG again/.test(err.message));
+    await writeFile(join(dir, 'replica.json'), '{"format":3,"appliedSeq":0,"checkpoint":null,"volumes":[]}');
+    await assert.rejects(Replica.open(dir, VOLUMES), (err: unknown) => err instanceof ReplicaError && /replica\.json: format 3 is not 2/.test(err.message));
     await writeFile(join(dir, 'replica.json'), 'not json');
     await assert.rejects(Replica.open(dir, VOLUMES), (err: unknown) => err instanceof ReplicaError && /not JSON/.test(err.message));
   });

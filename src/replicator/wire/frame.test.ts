@@ -66,10 +66,13 @@ describe('frames', () => {
     protocolError(() => new FrameDecoder().push(Buffer.concat([good, bad])), 'BadMagic', new RegExp(`offset ${good.length} starts with 0x47435352`));
   });
 
-  it('refuse another protocol version', () => {
+  it('refuse another protocol version, older or newer', () => {
     const f = encodeFrame(1, []);
-    f[4] = 2;
-    protocolError(() => new FrameDecoder().push(f), 'UnsupportedVersion', /protocol version 2; this side speaks 1/);
+    assert.equal(f[4], 2);
+    f[4] = 1;
+    protocolError(() => new FrameDecoder().push(f), 'UnsupportedVersion', /protocol version 1; this side speaks 2/);
+    f[4] = 3;
+    protocolError(() => new FrameDecoder().push(f), 'UnsupportedVersion', /protocol version 3; this side speaks 2/);
   });
 
   it('refuse a huge length from the header alone', () => {

@@ -8,7 +8,8 @@
 import { crc32 } from 'node:zlib';
 
 export const MAGIC = 0x5a435352; // "ZCSR"
-export const PROTOCOL_VERSION = 1;
+// 2: block hashes are XXH3-128 (../hash.ts); a version-1 peer's manifests and digests mean SHA-256.
+export const PROTOCOL_VERSION = 2;
 export const HEADER_BYTES = 16;
 /** The TLS application protocol (ALPN) of replication connections: a client offering only others is refused at the handshake. */
 export const REPLICATION_ALPN = 'zcsp-replication/1';
