@@ -1,12 +1,13 @@
 // Capture of a block volume: an image file or a block device, compared block by block with the
-// manifest's hashes. Reads run ahead of hashing (content-sync.ts), in big chunks, and chunks are
-// hashed on worker threads (hash-pool.ts) while this thread reads and pushes.
+// manifest's hashes, in big chunks, several in flight (content-sync.ts). Worker threads read, hash
+// and compare the chunks (hash-pool.ts, chunk-scan.ts) while this thread pushes what changed.
 import type { BigIntStats } from 'node:fs';
 import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { HASH_BYTES, blockCount, contentDigest } from '../hash.ts';
 import type { BlockManifest, Manifest } from '../manifest.ts';
 import { MAX_UINT48, type Op } from '../ops.ts';
 import { volumeNameProblem } from '../paths.ts';
+import { scanHere, type ChunkScan } from './chunk-scan.ts';
 import { readBuffers, syncContent } from './content-sync.ts';
 import { HashPool } from './hash-pool.ts';
 import { CaptureError, SinkStopped, type PassResult, type RecordSink, type VolumeCapture } from './volume-capture.ts';
@@ -17,7 +18,7 @@ export interface BlockCaptureOptions {
   path: string;
   /** Read size, a multiple of 64 KiB; default 4 MiB. */
   chunkBytes?: number;
-  /** Worker threads hashing chunks while this thread reads and pushes; default 2, 0: hash here. */
+  /** Worker threads reading, hashing and comparing chunks while this thread pushes; default 2, 0: all here. */
   hashWorkers?: number;
 }
 
@@ -110,6 +111,12 @@ export class BlockCapture implements VolumeCapture {
     this.pool = undefined;
   }
 
+  private scanChunk(fd: number, pos: number, want: number, old: Uint8Array): Promise<ChunkScan> {
+    // After close() (a pass still running) the chunks are scanned on this thread.
+    if (this.closed) return scanHere({ fd, pos, want, old });
+    return (this.pool ??= new HashPool(this.hashWorkers)).scan({ fd, pos, want, old });
+  }
+
   async pass(sink: RecordSink, progress?: (bytesDone: number) => void): Promise<PassResult> {
     if (this.closed) throw new CaptureError('CLOSED', `volume ${this.volume}: capture is closed`);
     if (this.running) throw new CaptureError('PASS_RUNNING', `volume ${this.volume}: a pass is already running`);
@@ -134,6 +141,7 @@ export class BlockCapture implements VolumeCapture {
       else if (st.isBlockDevice()) size = await deviceSize(handle, st, this.chunkBytes);
       else throw new CaptureError('BAD_OPTION', `volume ${this.volume}: ${this.path} is neither a regular file nor a block device`);
       if (size > MAX_UINT48) throw new CaptureError('READ_FAILED', `volume ${this.volume}: ${this.path} is ${size} bytes, more than ${MAX_UINT48}`);
+      const fd = handle.fd;
       try {
         await syncContent({
           handle,
@@ -142,9 +150,10 @@ export class BlockCapture implements VolumeCapture {
           state: this.state,
           emit,
           chunkBytes: this.chunkBytes,
-          // Released after each pass: an image is read once per pass.
-          buffers: readBuffers(this.chunkBytes, CHUNKS_AHEAD),
-          hash: this.hashWorkers === 0 ? undefined : (chunk) => (this.pool ??= new HashPool(this.hashWorkers)).hash(chunk),
+          // Released after each pass: an image is read once per pass. With workers, each reads,
+          // hashes and compares its chunks itself (chunk-scan.ts): only changed blocks come here.
+          buffers: this.hashWorkers === 0 ? readBuffers(this.chunkBytes, CHUNKS_AHEAD) : [],
+          scan: this.hashWorkers === 0 ? undefined : { run: (pos, want, old) => this.scanChunk(fd, pos, want, old), ahead: CHUNKS_AHEAD },
           writeBytes: WRITE_BYTES,
           onRead: (n) => {
             result.bytesRead += n;

@@ -5,7 +5,8 @@
 import type { FileHandle } from 'node:fs/promises';
 import { BLOCK_SIZE, HASH_BYTES, blockCount, blockHash } from '../hash.ts';
 import type { Op } from '../ops.ts';
-import { hashBlocks, sharedBuffer } from './hash-pool.ts';
+import type { ChunkScan } from './chunk-scan.ts';
+import { hashBlocks } from './hash-pool.ts';
 
 /** The manifest's view of one content: mutated in place as ops are accepted. */
 export interface ContentState {
@@ -32,16 +33,22 @@ export interface SyncOptions {
    * chunks are read ahead as there are buffers. Unused when `data` is given.
    */
   buffers: readonly Buffer[];
-  /** Hashes a chunk's blocks (a HashPool); default: on this thread. */
+  /** A chunk's block hashes when they are known already (a small file read ahead); default: hashed here. */
   hash?: ((chunk: Buffer) => Promise<Buffer>) | undefined;
+  /**
+   * Reads, hashes and compares chunks somewhere else (HashPool.scan on `handle`'s fd), `ahead` of
+   * them in flight, handing back only the changed blocks: when given, `buffers` and `hash` are
+   * not used.
+   */
+  scan?: { run: (pos: number, want: number, old: Uint8Array) => Promise<ChunkScan>; ahead: number } | undefined;
   /** Largest write; a multiple of BLOCK_SIZE. */
   writeBytes: number;
   onRead?: (bytes: number) => void;
 }
 
-/** `count` read buffers of chunkBytes, in shared memory (a HashPool's workers hash them in place). */
+/** `count` read buffers of chunkBytes (reading on this thread: no workers, or a file read ahead). */
 export function readBuffers(chunkBytes: number, count = 2): Buffer[] {
-  return Array.from({ length: count }, () => sharedBuffer(chunkBytes));
+  return Array.from({ length: count }, () => Buffer.allocUnsafeSlow(chunkBytes));
 }
 
 export interface SyncResult {
@@ -117,24 +124,42 @@ export async function syncContent(o: SyncOptions): Promise<SyncResult> {
   // Chunks in flight, in file order: each is read into a free buffer (on the thread pool), then
   // hashed (maybe on a worker), while earlier ones are compared and pushed. A buffer is reused
   // only once its chunk has been pushed and nothing reads into it any more.
+  //
+  // A chunk is either all its bytes (`data`) or, from a scan, only its changed blocks packed
+  // (`changed` says which): a run of changed blocks is one span of `data` either way.
+  interface Chunk {
+    length: number;
+    data: Buffer;
+    hashes: Uint8Array;
+    changed?: Uint8Array;
+  }
   interface InFlight {
     pos: number;
     want: number;
-    buf: Buffer;
-    work: Promise<{ chunk: Buffer; hashes: Buffer }>;
+    buf: Buffer | undefined;
+    work: Promise<Chunk>;
   }
-  const free = [...o.buffers];
+  const scan = o.scan;
+  // A scan's chunks need no buffer here: `ahead` empty slots stand for the chunks in flight.
+  const free: (Buffer | undefined)[] = scan === undefined ? [...o.buffers] : Array.from({ length: scan.ahead }, () => undefined);
   const queue: InFlight[] = [];
   let next = 0;
   let stop = false;
   const launch = (): void => {
     while (!stop && next < o.size && free.length > 0) {
       const buf = free.pop();
-      if (buf === undefined) return;
       const pos = next;
       const want = Math.min(o.chunkBytes, o.size - pos);
       next += want;
-      const work = readAt(pos, buf).then(async (chunk) => ({ chunk, hashes: await hashOf(chunk) }));
+      let work: Promise<Chunk>;
+      if (scan !== undefined) {
+        const first = pos / BLOCK_SIZE;
+        const old = state.hashes.slice(first * HASH_BYTES, (first + Math.ceil(want / BLOCK_SIZE)) * HASH_BYTES);
+        work = scan.run(pos, want, old).then((r) => ({ length: r.length, data: Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength), hashes: r.hashes, changed: r.changed }));
+      } else {
+        if (buf === undefined) return;
+        work = readAt(pos, buf).then(async (chunk) => ({ length: chunk.length, data: chunk, hashes: await hashOf(chunk) }));
+      }
       // Consumed in order below; a later chunk's rejection must not go unhandled meanwhile.
       work.catch(() => undefined);
       queue.push({ pos, want, buf, work });
@@ -143,17 +168,22 @@ export async function syncContent(o: SyncOptions): Promise<SyncResult> {
   try {
     launch();
     for (let slot = queue.shift(); slot !== undefined; slot = queue.shift()) {
-      const { chunk, hashes } = await slot.work;
+      const chunk = await slot.work;
+      const { hashes, changed } = chunk;
       const chunkPos = slot.pos;
       if (chunk.length < slot.want) stop = true;
       result.bytesRead += chunk.length;
       o.onRead?.(chunk.length);
       let runStart = -1;
+      // Where the current run's bytes start in chunk.data (packed: the changed blocks before it).
+      let runData = 0;
+      let packed = 0;
       const flush = async (end: number): Promise<void> => {
         if (runStart < 0) return;
         const from = runStart;
         runStart = -1;
-        const data = Buffer.from(chunk.subarray(from, end));
+        // Packed bytes are this chunk's own (nothing reads into them again): no copy needed.
+        const data = changed === undefined ? Buffer.from(chunk.data.subarray(from, end)) : chunk.data.subarray(runData, runData + (end - from));
         await emit({ op: 'write', id, offset: chunkPos + from, data });
         const first = (chunkPos + from) / BLOCK_SIZE;
         const h = from / BLOCK_SIZE;
@@ -163,10 +193,15 @@ export async function syncContent(o: SyncOptions): Promise<SyncResult> {
         result.bytesChanged += data.length;
       };
       for (let off = 0, b = 0; off < chunk.length; off += BLOCK_SIZE, b++) {
-        if (sameHash(state.hashes, (chunkPos + off) / BLOCK_SIZE, hashes, b)) {
+        const same = changed === undefined ? sameHash(state.hashes, (chunkPos + off) / BLOCK_SIZE, hashes, b) : changed[b] === 0;
+        if (same) {
           await flush(off);
         } else {
-          if (runStart < 0) runStart = off;
+          if (runStart < 0) {
+            runStart = off;
+            runData = packed;
+          }
+          packed += Math.min(BLOCK_SIZE, chunk.length - off);
           if (off + BLOCK_SIZE - runStart >= o.writeBytes) await flush(Math.min(off + BLOCK_SIZE, chunk.length));
         }
       }

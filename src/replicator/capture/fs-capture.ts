@@ -12,6 +12,7 @@ import type { FsManifest, Manifest, ManifestEntry } from '../manifest.ts';
 import { MAX_UINT48, MODE_MASK, type Op } from '../ops.ts';
 import { parentsOf, pathProblem, volumeNameProblem } from '../paths.ts';
 import { readBuffers, syncContent } from './content-sync.ts';
+import { scanHere, type ChunkScan } from './chunk-scan.ts';
 import { HashPool, hashBlocks } from './hash-pool.ts';
 import { ChangeHints } from './change-hints.ts';
 import { findRenames } from './fs-renames.ts';
@@ -37,8 +38,8 @@ export interface FsCaptureOptions {
    */
   racyMs?: number;
   /**
-   * Worker threads hashing the chunks of files bigger than 1 MiB while this thread reads and
-   * pushes; default 1, 0: hash here. Smaller files are hashed here as they are read ahead.
+   * Worker threads reading, hashing and comparing the chunks of files bigger than 1 MiB while this
+   * thread pushes; default 1, 0: all here. Smaller files are hashed here as they are read ahead.
    */
   hashWorkers?: number;
 }
@@ -694,16 +695,18 @@ export class FsCapture implements VolumeCapture {
   ): Promise<'short' | undefined> {
     let sent: { ops: number; short: boolean };
     try {
+      const handle = 'handle' in source ? source.handle : undefined;
       sent = await syncContent({
-        // A read-ahead file's hashes are already there.
+        // A read-ahead file's hashes are already there (`source.hash`); a bigger file's chunks are
+        // read, hashed and compared on a worker, only its changed blocks coming back here.
         ...source,
+        ...(handle !== undefined && this.hashWorkers > 0 && !this.closed && { scan: { run: (pos: number, want: number, old: Uint8Array) => this.scanChunk(handle.fd, pos, want, old), ahead: 2 } }),
         size: Number(st.size),
         id: entry.id,
         state: entry,
         emit: (op) => this.emit(ctx, op),
         chunkBytes: CHUNK_BYTES,
         buffers: (this.buffers ??= readBuffers(CHUNK_BYTES)),
-        hash: (chunk) => this.hashOf(chunk),
         writeBytes: WRITE_BYTES,
         onRead: (n) => {
           ctx.result.bytesRead += n;
@@ -761,9 +764,10 @@ export class FsCapture implements VolumeCapture {
     return real.startsWith(root.endsWith('/') ? root : `${root}/`);
   }
 
-  private hashOf(data: Buffer): Promise<Buffer> {
-    if (this.hashWorkers === 0 || this.closed) return Promise.resolve(hashBlocks(data));
-    return (this.pool ??= new HashPool(this.hashWorkers)).hash(data);
+  private scanChunk(fd: number, pos: number, want: number, old: Uint8Array): Promise<ChunkScan> {
+    // After close() (a pass still running) the chunks are scanned on this thread.
+    if (this.closed) return scanHere({ fd, pos, want, old });
+    return (this.pool ??= new HashPool(this.hashWorkers)).scan({ fd, pos, want, old });
   }
 
   private fileDigest(e: FileEntry): Buffer {

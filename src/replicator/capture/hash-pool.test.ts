@@ -1,80 +1,132 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { describe, it } from 'node:test';
-import { BLOCK_SIZE } from '../hash.ts';
-import { HashPool, hashBlocks, sharedBuffer } from './hash-pool.ts';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { BLOCK_SIZE, HASH_BYTES } from '../hash.ts';
+import { diffChunk, type ScanRequest } from './chunk-scan.ts';
+import { HashPool } from './hash-pool.ts';
 import { hashesOf } from './mirror.test-support.ts';
 import { randomBytes, rng } from './workload.test-support.ts';
 
-function sharedRandom(seed: number, bytes: number): Buffer {
-  const b = sharedBuffer(bytes);
-  randomBytes(rng(seed), bytes).copy(b);
-  return b;
+let dir: string;
+let n = 0;
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'zcsp-hash-pool-'));
+});
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A file of random bytes, open for reading; the replica's hashes are wrong for every third block. */
+function image(seed: number, bytes: number): { fd: number; content: Buffer; requests: (chunk: number) => ScanRequest[] } {
+  const path = join(dir, `img${n++}`);
+  const content = randomBytes(rng(seed), bytes);
+  writeFileSync(path, content);
+  const fd = openSync(path, 'r');
+  const requests = (chunk: number): ScanRequest[] =>
+    Array.from({ length: Math.ceil(bytes / chunk) }, (_, i) => {
+      const pos = i * chunk;
+      const want = Math.min(chunk, bytes - pos);
+      const old = hashesOf(content.subarray(pos, pos + want));
+      for (let b = 0; b * BLOCK_SIZE < want; b += 3) old[b * HASH_BYTES] = (old[b * HASH_BYTES] ?? 0) ^ 0xff;
+      return { fd, pos, want, old };
+    });
+  return { fd, content, requests };
+}
+
+function expected(content: Buffer, r: ScanRequest): ReturnType<typeof diffChunk> {
+  return diffChunk(content.subarray(r.pos, r.pos + r.want), r.old);
 }
 
 describe('HashPool', () => {
-  it('hashes each 64 KiB block, the last one short, like hashing on this thread', async () => {
+  it('scans chunks of an open file on workers exactly as on this thread: short, empty and partial chunks too', async () => {
+    const { fd, content, requests } = image(1, 9 * BLOCK_SIZE + 5);
     const pool = new HashPool(2);
     try {
       assert.equal(pool.size, 2);
-      const chunks = [0, 1, BLOCK_SIZE - 1, BLOCK_SIZE, 3 * BLOCK_SIZE + 5, 4 * 1024 * 1024].map((n, i) => sharedRandom(i, n));
-      const got = await Promise.all(chunks.map((c) => pool.hash(c)));
-      chunks.forEach((c, i) => assert.deepEqual(got[i], hashesOf(c), `chunk ${i}`));
-      // A part of a shared buffer, and memory that is not shared (hashed here).
-      const big = chunks[5] ?? Buffer.alloc(0);
-      assert.deepEqual(await pool.hash(big.subarray(BLOCK_SIZE, 3 * BLOCK_SIZE + 9)), hashBlocks(big.subarray(BLOCK_SIZE, 3 * BLOCK_SIZE + 9)));
-      const plain = randomBytes(rng(9), 2 * BLOCK_SIZE);
-      assert.deepEqual(await pool.hash(plain), hashesOf(plain));
+      const all = [...requests(2 * BLOCK_SIZE), { fd, pos: BLOCK_SIZE, want: 0, old: new Uint8Array(0) }, { fd, pos: 8 * BLOCK_SIZE, want: 4 * BLOCK_SIZE, old: new Uint8Array(0) }];
+      const got = await Promise.all(all.map((r) => pool.scan(r)));
+      all.forEach((r, i) => assert.deepEqual(got[i], expected(content, r), `request ${i}`));
+      assert.equal(got.at(-1)?.length, BLOCK_SIZE + 5, 'past the end: what there is');
     } finally {
       await pool.close();
+      closeSync(fd);
     }
   });
 
-  it('loses nothing when a worker dies with chunks in hand: they are hashed here', async () => {
+  it('loses nothing when a worker dies with scans in hand: they are done here', async () => {
+    const { fd, content, requests } = image(2, 16 * 1024 * 1024 + 777);
     const pool = new HashPool(2);
     try {
-      const chunks = Array.from({ length: 24 }, (_, i) => sharedRandom(100 + i, 2 * 1024 * 1024 + i));
-      const pending = chunks.map((c) => pool.hash(c));
+      const all = requests(1024 * 1024);
+      const pending = all.map((r) => pool.scan(r));
       const [victim] = pool.workers();
       assert.ok(victim);
       const exited = once(victim, 'exit');
       await victim.terminate();
       await exited;
       const got = await Promise.all(pending);
-      chunks.forEach((c, i) => assert.deepEqual(got[i], hashesOf(c), `chunk ${i}`));
+      all.forEach((r, i) => assert.deepEqual(got[i], expected(content, r), `chunk ${i}`));
       assert.equal(pool.size, 1);
       // The survivor carries on.
-      const more = sharedRandom(200, 5 * BLOCK_SIZE);
-      assert.deepEqual(await pool.hash(more), hashesOf(more));
+      const [more] = requests(5 * BLOCK_SIZE);
+      assert.ok(more);
+      assert.deepEqual(await pool.scan(more), expected(content, more));
     } finally {
       await pool.close();
+      closeSync(fd);
     }
   });
 
-  it('hashes on this thread once every worker is gone, or the pool is closed', async () => {
+  it('scans on this thread once every worker is gone, or the pool is closed', async () => {
+    const { fd, content, requests } = image(3, 7 * BLOCK_SIZE + 3);
+    const [r] = requests(8 * BLOCK_SIZE);
+    assert.ok(r);
     const pool = new HashPool(1);
-    const c = sharedRandom(300, 7 * BLOCK_SIZE + 3);
-    const pending = pool.hash(c);
+    const pending = pool.scan(r);
     const [only] = pool.workers();
     assert.ok(only);
-    // A worker that crashes (an uncaught error) rather than being stopped.
+    // A worker that crashes (a job it does not know) rather than being stopped.
     const exited = new Promise((resolve) => only.on('exit', resolve));
-    only.postMessage({ id: -1, buffer: new SharedArrayBuffer(8), offset: 0, length: -1 });
+    only.postMessage({ id: -1 });
     await exited;
-    assert.deepEqual(await pending, hashesOf(c));
+    assert.deepEqual(await pending, expected(content, r));
     assert.equal(pool.size, 0);
-    assert.deepEqual(await pool.hash(c), hashesOf(c));
+    assert.deepEqual(await pool.scan(r), expected(content, r));
     await pool.close();
-    assert.deepEqual(await pool.hash(c), hashesOf(c));
+    assert.deepEqual(await pool.scan(r), expected(content, r));
     const closed = new HashPool(1);
     await closed.close();
-    assert.deepEqual(await closed.hash(c), hashesOf(c));
+    assert.deepEqual(await closed.scan(r), expected(content, r));
+    closeSync(fd);
+  });
+
+  it('rejects a read error with its code, and the worker carries on', async () => {
+    const { fd, content, requests } = image(4, 3 * BLOCK_SIZE);
+    const pool = new HashPool(1);
+    try {
+      const [r] = requests(4 * BLOCK_SIZE);
+      assert.ok(r);
+      const folder = openSync(dir, 'r');
+      await assert.rejects(pool.scan({ ...r, fd: folder }), (err: unknown) => (err as NodeJS.ErrnoException).code === 'EISDIR' && /illegal operation on a directory/i.test((err as Error).message));
+      closeSync(folder);
+      assert.equal(pool.size, 1);
+      assert.deepEqual(await pool.scan(r), expected(content, r));
+    } finally {
+      await pool.close();
+      closeSync(fd);
+    }
   });
 
   it('does not keep the process alive while idle', async () => {
+    const { fd, content, requests } = image(5, BLOCK_SIZE);
     const pool = new HashPool(1);
-    const c = sharedRandom(400, BLOCK_SIZE);
-    assert.deepEqual(await pool.hash(c), hashesOf(c));
+    const [r] = requests(BLOCK_SIZE);
+    assert.ok(r);
+    assert.deepEqual(await pool.scan(r), expected(content, r));
+    closeSync(fd);
     // Left open on purpose: were an idle worker still ref'd, this file's process would not end.
   });
 });

@@ -1,9 +1,12 @@
-// Block hashing on other cores. Chunks read into shared memory are hashed by worker threads (no
-// copy either way but the hashes); anything else, and everything once the workers are gone, is
-// hashed on the calling thread. A worker that dies (crash, terminate, out of memory) costs nothing
-// but time: the chunks it held are hashed here instead, so a caller never sees the failure.
+// Reading and hashing on other cores. A scan (chunk-scan.ts) is done by a worker thread, which
+// reads a chunk of an open file itself, hashes it, compares it with the replica's hashes, and
+// sends back only the blocks that changed: the bytes of unchanged blocks never reach the calling
+// thread. Everything is done on the calling thread once the workers are gone. A worker that dies
+// (crash, terminate, out of memory) costs nothing but time: the scans it held are done here
+// instead, so a caller never sees the failure.
 import { Worker } from 'node:worker_threads';
 import { BLOCK_SIZE, HASH_BYTES, hashBlocksInto } from '../hash.ts';
+import { scanHere, type ChunkScan, type ScanRequest } from './chunk-scan.ts';
 
 /** The concatenated 16-byte hashes of each 64 KiB block of `data` (the last one may be short). */
 export function hashBlocks(data: Uint8Array): Buffer {
@@ -12,14 +15,10 @@ export function hashBlocks(data: Uint8Array): Buffer {
   return out;
 }
 
-/** A buffer in shared memory: what the pool can hand to a worker without copying. */
-export function sharedBuffer(bytes: number): Buffer {
-  return Buffer.from(new SharedArrayBuffer(bytes));
-}
-
 interface Pending {
-  data: Uint8Array;
-  resolve: (hashes: Buffer) => void;
+  request: ScanRequest;
+  resolve: (scan: ChunkScan) => void;
+  reject: (err: Error) => void;
 }
 
 interface Slot {
@@ -28,9 +27,11 @@ interface Slot {
   alive: boolean;
 }
 
+/** What a worker answers: the scan, or why it failed (a read error). */
 interface Reply {
   id: number;
-  hashes: Uint8Array;
+  scan?: ChunkScan;
+  error?: { message: string; code?: string };
 }
 
 // Run from source (.ts) or compiled (.js): the worker is the sibling module of the same kind.
@@ -60,7 +61,7 @@ export class HashPool {
     try {
       worker = new Worker(WORKER_URL);
     } catch {
-      return; // no workers here: everything is hashed in-process
+      return; // no workers here: everything is done in-process
     }
     const slot: Slot = { worker, jobs: new Map(), alive: true };
     worker.unref();
@@ -69,45 +70,45 @@ export class HashPool {
       if (job === undefined) return;
       slot.jobs.delete(m.id);
       if (slot.jobs.size === 0) worker.unref();
-      job.resolve(Buffer.from(m.hashes.buffer, m.hashes.byteOffset, m.hashes.byteLength));
+      if (m.scan !== undefined) job.resolve(m.scan);
+      else job.reject(Object.assign(new Error(m.error?.message ?? 'the hash worker answered nothing'), m.error?.code === undefined ? {} : { code: m.error.code }));
     });
-    // 'error' is followed by 'exit'; the exit is where the held chunks are taken back.
+    // 'error' is followed by 'exit'; the exit is where the held scans are taken back.
     worker.on('error', () => undefined);
     worker.on('messageerror', () => void worker.terminate());
     worker.on('exit', () => {
       slot.alive = false;
       const jobs = [...slot.jobs.values()];
       slot.jobs.clear();
-      for (const job of jobs) job.resolve(hashBlocks(job.data));
+      for (const job of jobs) scanHere(job.request).then(job.resolve, job.reject);
     });
     this.slots.push(slot);
   }
 
   /**
-   * Hashes `data`'s blocks. Data in a SharedArrayBuffer goes to the least busy worker and must
-   * not change until the promise resolves; other data is hashed right here.
+   * Reads `want` bytes at `pos` of the open file `fd` on the least busy worker, hashes them, and
+   * compares them with `old` (the replica's hashes of those blocks): only the changed blocks come
+   * back. The file must stay open until the promise settles. A read error rejects, with its code.
    */
-  hash(data: Uint8Array): Promise<Buffer> {
-    let best: Slot | undefined;
-    if (!this.closed && data.buffer instanceof SharedArrayBuffer && data.length > 0) {
-      for (const s of this.slots) if (s.alive && (best === undefined || s.jobs.size < best.jobs.size)) best = s;
-    }
-    if (best === undefined) return Promise.resolve(hashBlocks(data));
-    const slot = best;
+  scan(request: ScanRequest): Promise<ChunkScan> {
+    let slot: Slot | undefined;
+    if (!this.closed) for (const s of this.slots) if (s.alive && (slot === undefined || s.jobs.size < slot.jobs.size)) slot = s;
+    if (slot === undefined) return scanHere(request);
+    const chosen = slot;
     const id = this.seq++;
-    return new Promise<Buffer>((resolve) => {
-      if (slot.jobs.size === 0) slot.worker.ref();
-      slot.jobs.set(id, { data, resolve });
+    return new Promise<ChunkScan>((resolve, reject) => {
+      if (chosen.jobs.size === 0) chosen.worker.ref();
+      chosen.jobs.set(id, { request, resolve, reject });
       try {
-        slot.worker.postMessage({ id, buffer: data.buffer, offset: data.byteOffset, length: data.byteLength });
+        chosen.worker.postMessage({ id, scan: request });
       } catch {
-        slot.jobs.delete(id);
-        resolve(hashBlocks(data));
+        chosen.jobs.delete(id);
+        scanHere(request).then(resolve, reject);
       }
     });
   }
 
-  /** Stops the workers; chunks they still hold are hashed in-process. */
+  /** Stops the workers; scans they still hold are done in-process. */
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.slots.map((s) => s.worker.terminate()));

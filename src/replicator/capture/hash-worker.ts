@@ -1,17 +1,30 @@
-// The worker side of HashPool: hashes 64 KiB blocks of a shared buffer and sends the hashes back.
+// The worker side of HashPool: reads a chunk of an open file, hashes and compares it
+// (chunk-scan.ts), and sends back what changed. A message that is not a scan ends the worker (the
+// pool does its scans on its own thread from then on).
 import { parentPort } from 'node:worker_threads';
-import { BLOCK_SIZE, HASH_BYTES, hashBlocksInto } from '../hash.ts';
+import { diffChunk, readChunkSync, type ScanRequest } from './chunk-scan.ts';
+import { errorCode } from './volume-capture.ts';
 
 interface Job {
   id: number;
-  buffer: SharedArrayBuffer;
-  offset: number;
-  length: number;
+  scan?: ScanRequest;
 }
 
+/** This worker's read buffer: plain memory, which the hasher copies from fastest. */
+let readBuffer = Buffer.allocUnsafeSlow(0);
+
 parentPort?.on('message', (job: Job) => {
-  const data = new Uint8Array(job.buffer, job.offset, job.length);
-  const out = new Uint8Array(Math.ceil(job.length / BLOCK_SIZE) * HASH_BYTES);
-  hashBlocksInto(data, out);
-  parentPort?.postMessage({ id: job.id, hashes: out }, [out.buffer]);
+  const r = job.scan;
+  if (r === undefined) throw new Error(`hash worker: job ${String(job.id)} is not a scan`);
+  if (readBuffer.length < r.want) readBuffer = Buffer.allocUnsafeSlow(r.want);
+  let got: number;
+  try {
+    got = readChunkSync(r.fd, readBuffer, r.want, r.pos);
+  } catch (err: unknown) {
+    const code = errorCode(err);
+    parentPort?.postMessage({ id: job.id, error: { message: (err as Error).message, ...(code !== undefined && { code }) } });
+    return;
+  }
+  const out = diffChunk(readBuffer.subarray(0, got), r.old);
+  parentPort?.postMessage({ id: job.id, scan: out }, [out.hashes.buffer, out.changed.buffer, out.data.buffer]);
 });
