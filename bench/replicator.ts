@@ -5,7 +5,7 @@
 //   rpo        RPO under a sustained random-write load
 //   recovery   materialising a volume at a checkpoint with journal after it, against cp
 // Prints a table per section.
-//   npm run bench:replicator -- [--gib 2] [--files 20000] [--only delta,journal,rpo,recovery]
+//   npm run bench:replicator -- [--gib 2] [--files 20000] [--rounds 3] [--only delta,journal,rpo,recovery]
 //                               [--rpo-seconds 60] [--rpo-rate 50] [--rpo-interval 2000]
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { deltaBench, type DeltaResult } from './replicator/delta.ts';
 import { journalBench } from './replicator/journal.ts';
-import { GiB, MiB } from './proc.ts';
+import { GiB, MiB, percentile } from './proc.ts';
 import { recoveryBench } from './replicator/recovery.ts';
 import { rpoBench } from './replicator/rpo.ts';
 
@@ -21,6 +21,7 @@ const { values } = parseArgs({
   options: {
     gib: { type: 'string', default: '2' },
     files: { type: 'string', default: '20000' },
+    rounds: { type: 'string', default: '3' },
     only: { type: 'string', default: 'delta,journal,rpo,recovery' },
     'rpo-seconds': { type: 'string', default: '60' },
     'rpo-rate': { type: 'string', default: '50' },
@@ -44,17 +45,40 @@ const mb = (n: number): string => (n / MiB).toFixed(1);
 const s = (n: number): string => n.toFixed(2);
 
 if (only.has('delta')) {
+  const rounds = Math.round(positive('rounds', values.rounds));
   const rows: DeltaResult[] = [];
   log('delta replication against rsync');
-  rows.push(await deltaBench('image', bytes, 1, log));
-  rows.push(await deltaBench('tree', bytes, files, log));
-  console.log('\n## Delta replication: 5 % of 64 KiB blocks changed, shipped over loopback\n');
-  console.log('| volume | changed MiB | zcsp s | rsync s | speed-up | zcsp CPU s | rsync CPU s | zcsp MiB sent | rsync MiB sent | zcsp initial sync s |');
+  rows.push(await deltaBench('image', bytes, 1, rounds, log));
+  rows.push(await deltaBench('tree', bytes, files, rounds, log));
+  const median = (r: DeltaResult, f: (x: DeltaResult['rounds'][number]) => number): number => percentile(r.rounds.map(f), 50);
+  const spread = (r: DeltaResult, f: (x: DeltaResult['rounds'][number]) => number): string => {
+    const v = r.rounds.map(f);
+    return v.length < 2 ? s(median(r, f)) : `${s(median(r, f))} (${s(Math.min(...v))}–${s(Math.max(...v))})`;
+  };
+  console.log(`\n## Delta replication: 5 % of 64 KiB blocks changed, shipped over loopback; medians (and ranges) of ${rounds} rounds\n`);
+  console.log('| volume | changed MiB | zcsp s | rsync s | speed-up (of the medians) | zcsp CPU s | rsync CPU s | zcsp MiB sent | rsync MiB sent | zcsp initial sync s |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
-    console.log(`| ${r.label} | ${mb(r.changedBytes)} | ${s(r.ours.seconds)} | ${s(r.rsync.seconds)} | ${(r.rsync.seconds / r.ours.seconds).toFixed(1)}× | ${s(r.ours.cpuSeconds)} | ${s(r.rsync.cpuSeconds)} | ${mb(r.ours.bytesSent)} | ${mb(r.rsync.bytesSent)} | ${s(r.initialSeconds)} |`);
+    const ours = median(r, (x) => x.ours.seconds);
+    const theirs = median(r, (x) => x.rsync.seconds);
+    const ratios = r.rounds.map((x) => x.rsync.seconds / x.ours.seconds);
+    console.log(`| ${r.label} | ${mb(median(r, (x) => x.changedBytes))} | ${spread(r, (x) => x.ours.seconds)} | ${spread(r, (x) => x.rsync.seconds)} | ${(theirs / ours).toFixed(1)}× (rounds ${Math.min(...ratios).toFixed(1)}–${Math.max(...ratios).toFixed(1)}×) | ${s(median(r, (x) => x.ours.cpuSeconds))} | ${s(median(r, (x) => x.rsync.cpuSeconds))} | ${mb(median(r, (x) => x.ours.bytesSent))} | ${mb(median(r, (x) => x.rsync.bytesSent))} | ${s(r.initialSeconds)} |`);
   }
   console.log(`\nPeak RSS (MiB): ${rows.map((r) => `${r.label}: source ${r.peakRssMiB.source.toFixed(0)}, target ${r.peakRssMiB.target.toFixed(0)}`).join('; ')}`);
+  // Where zcsp's CPU went, by kind of thread, in its median round (V8Worker: V8's GC and compiler helpers).
+  console.log('\nzcsp CPU seconds by thread, median round:\n');
+  console.log('| volume | VRA | MainThread | WorkerThread (hash workers) | V8Worker (GC, compiler) | libuv-worker (file I/O) |');
+  console.log('| --- | --- | ---: | ---: | ---: | ---: |');
+  for (const r of rows) {
+    const sorted = [...r.rounds].sort((a, b) => a.ours.seconds - b.ours.seconds);
+    const mid = sorted[Math.floor((sorted.length - 1) / 2)];
+    if (mid === undefined) continue;
+    for (const side of ['source', 'target'] as const) {
+      const t = mid.ours.threads[side];
+      const v = (k: string): string => s(t.get(k) ?? 0);
+      console.log(`| ${r.label} | ${side} | ${v('MainThread')} | ${v('WorkerThread')} | ${v('V8Worker')} | ${v('libuv-worker')} |`);
+    }
+  }
 }
 
 if (only.has('journal')) {
