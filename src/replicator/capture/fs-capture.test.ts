@@ -58,6 +58,28 @@ describe('FsCapture', () => {
     cap.close();
   });
 
+  it('finds the same changed blocks of a big file on a worker as on this thread', async () => {
+    const { src, dst, sink } = await setup();
+    const data = randomBytes(rng(21), 5 * 1024 * 1024 + 321);
+    await writeFile(join(src, 'big'), data);
+    const onWorker = new FsCapture({ volume: 'vol', root: src, watch: false, racyMs: 0, hashWorkers: 1 });
+    const here = new FsCapture({ volume: 'vol', root: src, watch: false, racyMs: 0, hashWorkers: 0 });
+    await onWorker.pass(sink);
+    await here.pass({ push: () => Promise.resolve(1) });
+    assert.deepEqual(onWorker.manifest(), here.manifest());
+    // Three blocks in three different 1 MiB chunks, one of them the short last block.
+    for (const at of [7, 2 * 1024 * 1024 + 70_000, data.length - 5]) data[at] = (data[at] ?? 0) ^ 0xff;
+    await writeFile(join(src, 'big'), data);
+    const a = await onWorker.pass(sink);
+    const b = await here.pass({ push: () => Promise.resolve(1) });
+    assert.equal(a.bytesChanged, 2 * BLOCK_SIZE + ((data.length - 1) % BLOCK_SIZE) + 1);
+    assert.equal(a.bytesChanged, b.bytesChanged);
+    assert.deepEqual(onWorker.manifest(), here.manifest());
+    await assertSame(src, dst, 'after the change');
+    onWorker.close();
+    here.close();
+  });
+
   it('sends only the changed blocks of a file, and a truncate when it shrinks', async () => {
     const { src, dst, sink } = await setup();
     const data = randomBytes(rng(2), 10 * BLOCK_SIZE);
