@@ -5,9 +5,10 @@
 // name. A name that was only written or chmod'ed ("change") needs only itself looked at again; a
 // name created, removed or moved ("rename") changed its folder's entries, so the folder is listed
 // again too. Most changes to a busy volume are writes to files that exist: looking at one path
-// instead of listing its folder is what keeps a hinted pass proportional to what changed. A folder is watched before it is listed, so nothing falls between the listing and the
-// watch. Hints only narrow a pass; when they may be incomplete (an error, a null filename, too
-// many of them) the drain says so and the pass walks everything.
+// instead of listing its folder is what keeps a hinted pass proportional to what changed. A
+// folder is watched before it is listed, so nothing falls between the listing and the watch.
+// Hints only narrow a pass; when they may be incomplete (an error, a null filename, too many of
+// them) the drain says so and the pass walks everything.
 //
 // Not fs.watch(root, { recursive: true }): on Linux, Node implements it with one watch per file
 // and folder set up synchronously, and it loses events (a file replaced by a folder, a folder
