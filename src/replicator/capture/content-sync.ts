@@ -148,18 +148,22 @@ export async function syncContent(o: SyncOptions): Promise<SyncResult> {
   const launch = (): void => {
     while (!stop && next < o.size && free.length > 0) {
       const buf = free.pop();
+      // A scan's slots are empty; a read needs a buffer, checked before the chunk is taken.
+      let start: ((pos: number, want: number) => Promise<Chunk>) | undefined;
+      if (scan !== undefined) {
+        start = (pos, want) => {
+          const first = pos / BLOCK_SIZE;
+          const old = state.hashes.slice(first * HASH_BYTES, (first + Math.ceil(want / BLOCK_SIZE)) * HASH_BYTES);
+          return scan.run(pos, want, old).then((r) => ({ length: r.length, data: Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength), hashes: r.hashes, changed: r.changed }));
+        };
+      } else if (buf !== undefined) {
+        start = (pos) => readAt(pos, buf).then(async (chunk) => ({ length: chunk.length, data: chunk, hashes: await hashOf(chunk) }));
+      }
+      if (start === undefined) return;
       const pos = next;
       const want = Math.min(o.chunkBytes, o.size - pos);
       next += want;
-      let work: Promise<Chunk>;
-      if (scan !== undefined) {
-        const first = pos / BLOCK_SIZE;
-        const old = state.hashes.slice(first * HASH_BYTES, (first + Math.ceil(want / BLOCK_SIZE)) * HASH_BYTES);
-        work = scan.run(pos, want, old).then((r) => ({ length: r.length, data: Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength), hashes: r.hashes, changed: r.changed }));
-      } else {
-        if (buf === undefined) return;
-        work = readAt(pos, buf).then(async (chunk) => ({ length: chunk.length, data: chunk, hashes: await hashOf(chunk) }));
-      }
+      const work = start(pos, want);
       // Consumed in order below; a later chunk's rejection must not go unhandled meanwhile.
       work.catch(() => undefined);
       queue.push({ pos, want, buf, work });
