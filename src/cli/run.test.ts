@@ -32,6 +32,26 @@ describe('zcsp entrypoint', () => {
     assert.equal(n.status, 2);
     assert.equal(n.stderr.trim(), 'zcsp diag: --stamp-every needs --stamp FILE');
   });
+  it('loads no Kubernetes client until a command that needs one runs', () => {
+    // Every role shares this executable; a VRA carrying the console's client library in its heap
+    // pays for it at every garbage collection while it streams (its marking time grows with it).
+    const script = `
+      import { registerHooks } from 'node:module';
+      const seen = new Set();
+      registerHooks({ resolve(specifier, context, next) { seen.add(specifier); return next(specifier, context); } });
+      await import(${JSON.stringify(new URL('./run.ts', import.meta.url).href)});
+      process.stdout.write(JSON.stringify([...seen]));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const loaded = JSON.parse(r.stdout) as string[];
+    assert.ok(loaded.some((s) => s.endsWith('/vra/command.ts')), `the hook saw the command modules: ${r.stdout}`);
+    assert.deepEqual(loaded.filter((s) => s.startsWith('@kubernetes/')), []);
+  });
+  it('runs a command whose modules load when it starts', () => {
+    const r = zcsp('console', '--kubeconfig', '/nonexistent/kubeconfig');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /zcsp console: .*\/nonexistent\/kubeconfig/);
+  });
   it('prints its version', () => {
     const r = zcsp('version');
     assert.equal(r.status, 0);

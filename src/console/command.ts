@@ -1,12 +1,9 @@
 // zcsp console: the web console's server.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
 import { parsePort, untilStopSignal } from '../cli/args.ts';
 import { UsageError, type Command } from '../cli/command.ts';
-import { createLogger, KubeClient } from '../runtime/index.ts';
 import { parseDuration } from '../kubectl/args.ts';
-import { startConsoleServer } from './server.ts';
 
 const help = `usage: zcsp console [--port N] [--host ADDR] [--kubeconfig FILE] [--tls-cert FILE --tls-key FILE]
                     [--session-ttl DURATION] [--session-idle DURATION] [--public-url URL]
@@ -50,6 +47,13 @@ export const consoleCommand: Command = {
     if (publicUrl !== undefined && !/^https?:\/\/[^/\s]+(\/\S*)?$/.test(publicUrl)) throw new UsageError(`--public-url: "${publicUrl}" is not an http(s) URL`);
     const sessionTtlMs = parseDuration('--session-ttl', values['session-ttl']);
     const sessionIdleMs = parseDuration('--session-idle', values['session-idle']);
+    // Loaded only here: the Kubernetes client and the server are the console's weight, not that
+    // of the other roles sharing this executable (every VRA would carry them in its heap).
+    const [{ KubeConfig }, { createLogger, KubeClient }, { startConsoleServer }] = await Promise.all([
+      import('@kubernetes/client-node'),
+      import('../runtime/index.ts'),
+      import('./server.ts'),
+    ]);
     const kc = new KubeConfig();
     if (values.kubeconfig === undefined) kc.loadFromDefault();
     else kc.loadFromFile(values.kubeconfig);
