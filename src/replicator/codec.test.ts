@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { CodecError, decodeRecord, encodeRecord, recordType } from './codec.ts';
+import { CodecError, decodeRecord, encodeRecord, encodeRecordParts, recordLength, recordType } from './codec.ts';
 import type { Record } from './ops.ts';
 
 const digest = Buffer.alloc(32, 7);
@@ -25,6 +25,29 @@ describe('record codec', () => {
       assert.deepEqual(decodeRecord(bytes), record);
       assert.equal(recordType(bytes), record.kind === 'checkpoint' ? 'checkpoint' : record.op.op);
     }
+  });
+
+  it('encodes in parts that join to the record, keeping an uncompressed write\'s data without a copy', () => {
+    const text = Buffer.alloc(64 * 1024, 'abcdefgh');
+    const textWrite: Record = { kind: 'op', volume: 'v', op: { op: 'write', id: 1, offset: 0, data: text } };
+    for (const record of [...samples, textWrite]) {
+      for (const compress of [false, true]) {
+        const parts = encodeRecordParts(record, { compress });
+        assert.deepEqual(Buffer.concat(parts), encodeRecord(record, { compress }));
+        assert.equal(recordLength(parts), encodeRecord(record, { compress }).length);
+      }
+    }
+    // A view into a larger buffer stays that view: same memory, same bytes.
+    const big = randomBytes(8192);
+    const view = big.subarray(1000, 5096);
+    const [head, data, ...rest] = encodeRecordParts({ kind: 'op', volume: 'v', op: { op: 'write', id: 3, offset: 4096, data: view } }, { compress: true });
+    assert.ok(head !== undefined && data !== undefined);
+    assert.equal(rest.length, 0);
+    assert.equal(data.buffer, big.buffer);
+    assert.equal(data.byteOffset, view.byteOffset);
+    assert.equal(data.length, view.length);
+    // Compressed data is copied into the one part: zstd's output may share a larger buffer.
+    assert.equal(encodeRecordParts(textWrite, { compress: true }).length, 1);
   });
 
   it('compresses write data that compresses, and not data that does not', () => {

@@ -14,7 +14,7 @@
 // synced pass on).
 import type { Logger } from 'pino';
 import { isDeepStrictEqual } from 'node:util';
-import { encodeRecord } from '../replicator/codec.ts';
+import { encodeRecordParts, recordLength } from '../replicator/codec.ts';
 import type { RecordSink, VolumeCapture } from '../replicator/capture/volume-capture.ts';
 import { rawRecordBytes } from '../replicator/ship/sender.ts';
 import type { ChangeRate, ChangeRateRecorder } from './change-rate.ts';
@@ -130,7 +130,7 @@ export class AssessStream {
       push: (record) => {
         if (v.removed || this.#isStopped()) return Promise.resolve(false);
         if (record.kind === 'op' && v.state === 'measuring') {
-          const encoded = encodeRecord(record, { compress: this.#config.compress }).length;
+          const encoded = recordLength(encodeRecordParts(record, { compress: this.#config.compress }));
           this.#rates.meter.count(v.spec.name, rawRecordBytes(record, encoded), encoded);
         }
         return Promise.resolve(++seq);

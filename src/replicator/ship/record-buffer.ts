@@ -1,8 +1,11 @@
 // The sender's records from the oldest not yet acknowledged to the newest, contiguous in seq: the
-// only place records wait, so its byte count is the sender's memory bound.
+// only place records wait, so its byte count is the sender's memory bound. A record is held as
+// the parts it was encoded in (a write's data is the capture's own buffer, not a copy).
+import { recordLength, type RecordParts } from '../codec.ts';
 
 interface Entry {
-  bytes: Buffer;
+  parts: RecordParts;
+  length: number;
   /** A checkpoint's capture time: when the ACK covers it, it is the stream's durable checkpoint. */
   checkpointTime: number | undefined;
 }
@@ -36,10 +39,11 @@ export class RecordBuffer {
     this.total = 0;
   }
 
-  append(seq: number, bytes: Buffer, checkpointTime: number | undefined): void {
+  append(seq: number, parts: RecordParts, checkpointTime: number | undefined): void {
     if (seq !== this.nextSeq) throw new Error(`RecordBuffer: appending seq ${seq}, expected ${this.nextSeq}`);
-    this.entries.push({ bytes, checkpointTime });
-    this.total += bytes.length;
+    const length = recordLength(parts);
+    this.entries.push({ parts, length, checkpointTime });
+    this.total += length;
   }
 
   /**
@@ -52,7 +56,7 @@ export class RecordBuffer {
     while (this.first <= seq && this.head < this.entries.length) {
       const e = this.entries[this.head];
       if (e !== undefined) {
-        freed += e.bytes.length;
+        freed += e.length;
         if (e.checkpointTime !== undefined) checkpoint = { seq: this.first, time: e.checkpointTime };
       }
       this.entries[this.head] = undefined;
@@ -69,15 +73,15 @@ export class RecordBuffer {
   }
 
   /** Records from `fromSeq` on, at least one, stopping before `maxBytes` would be passed. */
-  slice(fromSeq: number, maxBytes: number, maxCount: number): { records: Buffer[]; bytes: number } {
-    const records: Buffer[] = [];
+  slice(fromSeq: number, maxBytes: number, maxCount: number): { records: RecordParts[]; bytes: number } {
+    const records: RecordParts[] = [];
     let bytes = 0;
     for (let i = this.head + (fromSeq - this.first); i < this.entries.length && records.length < maxCount; i++) {
       const e = this.entries[i];
       if (e === undefined) break;
-      if (records.length > 0 && bytes + e.bytes.length > maxBytes) break;
-      records.push(e.bytes);
-      bytes += e.bytes.length;
+      if (records.length > 0 && bytes + e.length > maxBytes) break;
+      records.push(e.parts);
+      bytes += e.length;
     }
     return { records, bytes };
   }

@@ -3,12 +3,12 @@
 // them as durable, and ships them over a link it keeps up (reconnect with backoff, resend after
 // the receiver's durableSeq). Protocol: ../wire/README.md.
 import type { Duplex } from 'node:stream';
-import { encodeRecord } from '../codec.ts';
+import { encodeRecordParts, recordLength, type RecordParts } from '../codec.ts';
 import type { Manifest } from '../manifest.ts';
 import type { Record } from '../ops.ts';
 import { MAX_PAYLOAD_BYTES, ProtocolError } from '../wire/frame.ts';
 import { decodeManifest, MAX_MANIFEST_BYTES } from '../wire/manifest-codec.ts';
-import { encodeMessage, PER_RECORD_OVERHEAD, RECORDS_OVERHEAD, VOLUME_RESET, type Checkpoint, type Message } from '../wire/messages.ts';
+import { encodeRecordsFrame, PER_RECORD_OVERHEAD, RECORDS_OVERHEAD, VOLUME_RESET, type Checkpoint, type Message } from '../wire/messages.ts';
 import { TokenBucket, type BucketStats } from './bandwidth.ts';
 import { Connection, LinkError } from './connection.ts';
 import { SILENT, type Logger } from '../log.ts';
@@ -107,7 +107,8 @@ export function rawRecordBytes(record: Record, encodedBytes: number): number {
 }
 
 interface WaitingPush {
-  seqBytes: Buffer;
+  parts: RecordParts;
+  length: number;
   checkpointTime: number | undefined;
   /** The op's volume (undefined: a checkpoint). */
   volume: string | undefined;
@@ -212,23 +213,26 @@ export class Sender {
   /**
    * Encodes and queues a record; resolves with its seq once it is in the buffer, or false when the
    * stream takes no more now (no link yet, or a full buffer while the link is down or for stallMs).
+   * A write's data is kept as it is, not copied, until the receiver has it durable: the caller
+   * must not change it after the push (the capture hands over buffers of its own).
    */
   push(record: Record): Promise<number | false> {
     if (this.closed || this.startedOver || this.startOverReason !== undefined) return Promise.resolve(this.refused());
-    let bytes: Buffer;
+    let parts: RecordParts;
     try {
-      bytes = encodeRecord(record, { compress: this.compress });
+      parts = encodeRecordParts(record, { compress: this.compress });
     } catch (err: unknown) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
+    const length = recordLength(parts);
     const checkpointTime = record.kind === 'checkpoint' ? record.checkpoint.time : undefined;
     const volume = record.kind === 'op' ? record.volume : undefined;
-    const rawBytes = rawRecordBytes(record, bytes.length);
+    const rawBytes = rawRecordBytes(record, length);
     if (this.nextSeq === undefined) return Promise.resolve(this.refused());
-    if (this.waitingPushes.length === 0 && this.hasRoom(bytes.length)) return Promise.resolve(this.accept(bytes, checkpointTime, volume, rawBytes));
+    if (this.waitingPushes.length === 0 && this.hasRoom(length)) return Promise.resolve(this.accept(parts, length, checkpointTime, volume, rawBytes));
     if (this.state !== 'connected') return Promise.resolve(this.refused());
     return new Promise((resolve) => {
-      this.waitingPushes.push({ seqBytes: bytes, checkpointTime, volume, rawBytes, since: Date.now(), resolve });
+      this.waitingPushes.push({ parts, length, checkpointTime, volume, rawBytes, since: Date.now(), resolve });
       this.armStallTimer();
     });
   }
@@ -309,14 +313,14 @@ export class Sender {
     return this.buffer.bytes + n <= this.options.bufferBytes || this.buffer.count === 0;
   }
 
-  private accept(bytes: Buffer, checkpointTime: number | undefined, volume: string | undefined, rawBytes: number): number {
+  private accept(parts: RecordParts, length: number, checkpointTime: number | undefined, volume: string | undefined, rawBytes: number): number {
     const seq = this.buffer.nextSeq;
-    this.buffer.append(seq, bytes, checkpointTime);
+    this.buffer.append(seq, parts, checkpointTime);
     this.nextSeq = seq + 1;
     this.counters.records++;
     this.counters.rawBytes += rawBytes;
-    this.counters.recordBytes += bytes.length;
-    if (volume !== undefined) this.options.onAccepted?.(volume, bytes.length, rawBytes);
+    this.counters.recordBytes += length;
+    if (volume !== undefined) this.options.onAccepted?.(volume, length, rawBytes);
     this.kick();
     return seq;
   }
@@ -324,9 +328,9 @@ export class Sender {
   private admitWaiting(): void {
     while (this.waitingPushes.length > 0) {
       const head = this.waitingPushes[0];
-      if (head === undefined || !this.hasRoom(head.seqBytes.length)) break;
+      if (head === undefined || !this.hasRoom(head.length)) break;
       this.waitingPushes.shift();
-      head.resolve(this.accept(head.seqBytes, head.checkpointTime, head.volume, head.rawBytes));
+      head.resolve(this.accept(head.parts, head.length, head.checkpointTime, head.volume, head.rawBytes));
     }
     this.armStallTimer();
   }
@@ -610,7 +614,7 @@ export class Sender {
       const maxBytes = Math.min(this.batchBytes, MAX_PAYLOAD_BYTES - RECORDS_OVERHEAD);
       const { records, bytes } = this.buffer.slice(fromSeq, maxBytes, Math.floor(maxBytes / (PER_RECORD_OVERHEAD + 1)));
       if (records.length === 0) throw new Error(`send buffer has no record ${fromSeq} (holds up to ${this.buffer.nextSeq - 1})`);
-      const frame = encodeMessage({ type: 'records', firstSeq: fromSeq, records });
+      const frame = encodeRecordsFrame(fromSeq, records);
       await this.bucket.take(frame.length);
       if (generation !== this.generation || conn.closed) continue;
       const lastSeq = fromSeq + records.length - 1;

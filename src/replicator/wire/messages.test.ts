@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeFrame, FrameDecoder, ProtocolError } from './frame.ts';
-import { decodeMessage, encodeMessage, MESSAGE_TYPES, type Message } from './messages.ts';
+import { decodeMessage, encodeMessage, encodeRecordsFrame, MESSAGE_TYPES, type Message } from './messages.ts';
 
 function roundTrip(m: Message): Message {
   const frames = new FrameDecoder().push(encodeMessage(m));
@@ -37,6 +37,15 @@ describe('messages', () => {
       { type: 'pong', nonce: Buffer.from('87654321') },
     ];
     for (const m of all) assert.deepEqual(roundTrip(m), m);
+  });
+
+  it('build a RECORDS frame from records in parts, the same as from the records whole', () => {
+    const records = [[Buffer.from([4, 0, 1]), Buffer.from('data of a write')], [Buffer.from([10, 0, 2, 3])], [Buffer.alloc(0), Buffer.from([1]), Buffer.alloc(0)]];
+    const frame = encodeRecordsFrame(9, records);
+    assert.deepEqual(frame, encodeMessage({ type: 'records', firstSeq: 9, records: records.map((r) => Buffer.concat(r)) }));
+    const [f] = new FrameDecoder().push(frame);
+    assert.ok(f);
+    assert.deepEqual(decodeMessage(f), { type: 'records', firstSeq: 9, records: records.map((r) => Buffer.concat(r)) });
   });
 
   it('refuse an unknown type', () => {

@@ -116,7 +116,7 @@ export function encodeMessage(m: Message): Buffer {
       o.str(`${m.type} message`, m.message, 2, MAX_TEXT_BYTES);
       break;
     case 'records':
-      return encodeRecords(m.firstSeq, m.records);
+      return encodeRecordsFrame(m.firstSeq, m.records.map((r) => [r]));
     case 'ack':
       o.u48(seqField('ack durableSeq', m.durableSeq));
       break;
@@ -139,17 +139,26 @@ export function encodeMessage(m: Message): Buffer {
   return encodeFrame(MESSAGE_TYPES[m.type], o.parts);
 }
 
-/** A RECORDS frame written straight from the buffered record bytes: one copy, into the frame. */
-function encodeRecords(firstSeq: number, records: readonly Buffer[]): Buffer {
+/**
+ * A RECORDS frame written straight from the buffered records, each given as the parts it was
+ * encoded in (codec.ts, encodeRecordParts): one copy, into the frame.
+ */
+export function encodeRecordsFrame(firstSeq: number, records: readonly (readonly Uint8Array[])[]): Buffer {
   seqField('records firstSeq', firstSeq);
   let length = 6 + 4;
-  for (const r of records) length += 4 + r.length;
+  for (const parts of records) for (const p of parts) length += p.length;
+  length += 4 * records.length;
   const frame = allocFrame(MESSAGE_TYPES.records, length);
   let at = frame.writeUIntBE(firstSeq, HEADER_BYTES, 6);
   at = frame.writeUInt32BE(records.length, at);
-  for (const r of records) {
-    at = frame.writeUInt32BE(r.length, at);
-    at += r.copy(frame, at);
+  for (const parts of records) {
+    const lengthAt = at;
+    at += 4;
+    for (const p of parts) {
+      frame.set(p, at);
+      at += p.length;
+    }
+    frame.writeUInt32BE(at - lengthAt - 4, lengthAt);
   }
   return sealFrame(frame);
 }
