@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { BLOCK_SIZE, HASH_BYTES, blockHash, blockHashInto, hashBlocksInto } from './hash.ts';
+import { BLOCK_SIZE, HASH_BYTES, blockHash, blockHashInto, hashBlocksInto, volumeDigest, type DigestEntry } from './hash.ts';
+import { randomBytes, rng } from './capture/workload.test-support.ts';
 
 // Reference values from the xxHash project's own command line tool (`xxhsum -H2`, XXH3-128, seed 0).
 const KNOWN: [string, Buffer, string][] = [
@@ -46,5 +48,84 @@ describe('blockHash', () => {
       }
     }
     assert.equal(seen.size, 11);
+  });
+});
+
+/** volumeDigest as first written (and as every replica's recorded digest was computed): the reference. */
+function referenceVolumeDigest(entries: Iterable<DigestEntry>): Buffer {
+  const sorted = [...entries].sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
+  const h = createHash('sha256');
+  for (const e of sorted) {
+    h.update(e.path);
+    h.update('\0');
+    if (e.type === 'dir') h.update(`d${e.mode.toString(8)}\0`);
+    else if (e.type === 'file') {
+      h.update(`f${e.mode.toString(8)}\0`);
+      h.update(e.digest);
+    } else {
+      h.update('l');
+      h.update(e.target);
+      h.update('\0');
+    }
+  }
+  return h.digest();
+}
+
+describe('volumeDigest', () => {
+  // Characters whose UTF-16 order differs from their UTF-8 byte order (astral against U+E000 and
+  // up), plain ASCII and other scripts. No lone surrogates: a volume's paths are UTF-8 (the scan
+  // skips names that are not), and one would encode the same as U+FFFD.
+  const alphabet = ['a', 'b', 'Z', '0', '.', '-', '/', 'é', 'ж', '中', '\uE000', '\uFFFD', '\uFF21', '😀', '𝄞'];
+  function randomEntries(seed: number, count: number, pathLength: number): DigestEntry[] {
+    const r = rng(seed);
+    const seen = new Set<string>();
+    const out: DigestEntry[] = [];
+    while (out.length < count) {
+      let path = '';
+      const n = 1 + Math.floor(r() * pathLength);
+      for (let i = 0; i < n; i++) path += alphabet[Math.floor(r() * alphabet.length)] ?? '';
+      if (seen.has(path)) continue;
+      seen.add(path);
+      const kind = r();
+      if (kind < 0.6) out.push({ path, type: 'file', mode: Math.floor(r() * 0o7777), digest: randomBytes(r, 32) });
+      else if (kind < 0.8) out.push({ path, type: 'dir', mode: 0o755 });
+      else out.push({ path, type: 'symlink', target: path.split('').reverse().join('') });
+    }
+    return out;
+  }
+
+  it('hashes the same bytes as its reference, whatever the characters and the order given', () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      const entries = randomEntries(seed, 1 + seed * 20, 12);
+      const digest = volumeDigest(entries);
+      assert.deepEqual(digest, referenceVolumeDigest(entries), `seed ${seed}`);
+      assert.deepEqual(volumeDigest([...entries].reverse()), digest, `seed ${seed}, reversed`);
+    }
+  });
+
+  it('hashes paths, targets and digests longer than its feed buffer the same way', () => {
+    const entries: DigestEntry[] = [
+      { path: 'x'.repeat(70_000), type: 'file', mode: 0o644, digest: randomBytes(rng(7), 100_000) },
+      { path: '中'.repeat(30_000), type: 'symlink', target: '😀'.repeat(20_000) },
+      ...randomEntries(8, 3000, 40),
+    ];
+    assert.deepEqual(volumeDigest(entries), referenceVolumeDigest(entries));
+    assert.deepEqual(volumeDigest([]), referenceVolumeDigest([]));
+  });
+
+  it('tells trees apart that differ in one mode, one target or one digest byte', () => {
+    const entries = randomEntries(9, 200, 10);
+    const base = volumeDigest(entries);
+    const file = entries.findIndex((e) => e.type === 'file');
+    const link = entries.findIndex((e) => e.type === 'symlink');
+    const f = entries[file];
+    const l = entries[link];
+    assert.ok(f?.type === 'file' && l?.type === 'symlink');
+    const flipped = Buffer.from(f.digest);
+    flipped[31] = (flipped[31] ?? 0) ^ 1;
+    for (const changed of [{ ...f, mode: f.mode ^ 1 }, { ...f, digest: flipped }, { ...l, target: `${l.target}x` }]) {
+      const other = entries.map((e) => (e.path === changed.path ? changed : e));
+      assert.notDeepEqual(volumeDigest(other), base);
+    }
   });
 });

@@ -10,7 +10,7 @@
 //
 // Changing this function changes what every manifest, digest and replica state means: the wire
 // protocol's version and the replica state's format name it (wire/frame.ts, replica-state.ts).
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createXXHash128 } from 'hash-wasm';
 
 /** The block hash in use, as named where a peer or a replica state must agree on it. */
@@ -67,22 +67,78 @@ export type DigestEntry =
 /**
  * A filesystem volume's digest: every entry in byte order of its path, with its type, mode and
  * content digest (files) or target (symlinks). Two trees with the same digest are the same tree.
+ *
+ * Every checkpoint computes it over the whole volume, so it is written for many entries: paths are
+ * compared as strings where that is the same order as their UTF-8 bytes, and the hash is fed in
+ * large pieces. (Sorting by encoding both paths at every comparison, and five small hash updates
+ * an entry, took 150 ms for 22 000 entries.) The bytes hashed are the same as ever.
  */
 export function volumeDigest(entries: Iterable<DigestEntry>): Buffer {
-  const sorted = [...entries].sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
-  const h = createHash('sha256');
+  const list = [...entries];
+  // UTF-16 code unit order is code point order, so UTF-8 byte order, except between a surrogate
+  // (an astral character) and U+E000..U+FFFF: there, paths are compared as UTF-8 bytes.
+  const sorted = list.some((e) => SURROGATE_OR_HIGH.test(e.path))
+    ? list.map((e) => ({ e, key: Buffer.from(e.path) })).sort((a, b) => Buffer.compare(a.key, b.key)).map((k) => k.e)
+    : list.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const feed = new HashFeed(createHash('sha256'));
   for (const e of sorted) {
-    h.update(e.path);
-    h.update('\0');
-    if (e.type === 'dir') h.update(`d${e.mode.toString(8)}\0`);
+    feed.text(e.path);
+    feed.byte(0);
+    if (e.type === 'dir') feed.text(`d${e.mode.toString(8)}\0`);
     else if (e.type === 'file') {
-      h.update(`f${e.mode.toString(8)}\0`);
-      h.update(e.digest);
+      feed.text(`f${e.mode.toString(8)}\0`);
+      feed.bytes(e.digest);
     } else {
-      h.update('l');
-      h.update(e.target);
-      h.update('\0');
+      feed.text('l');
+      feed.text(e.target);
+      feed.byte(0);
     }
   }
-  return h.digest();
+  return feed.digest();
+}
+
+const SURROGATE_OR_HIGH = /[\uD800-\uFFFF]/;
+
+/** Collects small pieces (UTF-8 text, bytes) into one buffer, for one hash update per 64 KiB. */
+class HashFeed {
+  private readonly hash: Hash;
+  private readonly buf = Buffer.allocUnsafe(64 * 1024);
+  private pos = 0;
+  constructor(hash: Hash) {
+    this.hash = hash;
+  }
+  byte(b: number): void {
+    if (this.pos === this.buf.length) this.flush();
+    this.buf[this.pos++] = b;
+  }
+  text(s: string): void {
+    // At most 3 bytes per UTF-16 code unit: it fits, or it goes on its own.
+    if (s.length * 3 > this.buf.length - this.pos) {
+      this.flush();
+      if (s.length * 3 > this.buf.length) {
+        this.hash.update(s);
+        return;
+      }
+    }
+    this.pos += this.buf.write(s, this.pos);
+  }
+  bytes(b: Uint8Array): void {
+    if (b.length > this.buf.length - this.pos) {
+      this.flush();
+      if (b.length > this.buf.length) {
+        this.hash.update(b);
+        return;
+      }
+    }
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+  digest(): Buffer {
+    this.flush();
+    return this.hash.digest();
+  }
+  private flush(): void {
+    if (this.pos > 0) this.hash.update(this.buf.subarray(0, this.pos));
+    this.pos = 0;
+  }
 }
