@@ -21,6 +21,12 @@ export interface SyncOptions {
   /** Where to read: an open file, or its content already read (a small file read ahead). */
   handle?: FileHandle;
   data?: Buffer;
+  /**
+   * `data` is the caller's to give away (nothing reuses it): writes that cover at least half of it
+   * are sent as views of it instead of copies. Half: a view keeps all of `data` in memory while the
+   * send buffer counts only the write, and that must stay within twice what is counted.
+   */
+  dataOwned?: boolean;
   /** The size to bring the replica to (from fstat, or the device size). */
   size: number;
   id: number;
@@ -30,7 +36,7 @@ export interface SyncOptions {
   chunkBytes: number;
   /**
    * Buffers of chunkBytes, reused from call to call (write data is copied out of them): as many
-   * chunks are read ahead as there are buffers. Unused when `data` is given.
+   * chunks are read ahead as there are buffers. With `data`, only their number counts.
    */
   buffers: readonly Buffer[];
   /** A chunk's block hashes when they are known already (a small file read ahead); default: hashed here. */
@@ -187,7 +193,11 @@ export async function syncContent(o: SyncOptions): Promise<SyncResult> {
         const from = runStart;
         runStart = -1;
         // Packed bytes are this chunk's own (nothing reads into them again): no copy needed.
-        const data = changed === undefined ? Buffer.from(chunk.data.subarray(from, end)) : chunk.data.subarray(runData, runData + (end - from));
+        const data = changed !== undefined
+          ? chunk.data.subarray(runData, runData + (end - from))
+          : o.dataOwned === true && 2 * (end - from) >= chunk.data.buffer.byteLength
+            ? chunk.data.subarray(from, end)
+            : Buffer.from(chunk.data.subarray(from, end));
         await emit({ op: 'write', id, offset: chunkPos + from, data });
         const first = (chunkPos + from) / BLOCK_SIZE;
         const h = from / BLOCK_SIZE;

@@ -4,7 +4,7 @@
 // folders, links and files shallowest first, each changed file's blocks, and its digest.
 //
 // Hard links are separate files: each path has its own file id and content on the replica.
-import { constants, type BigIntStats } from 'node:fs';
+import { constants } from 'node:fs';
 import { lstat, open, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HASH_BYTES, blockCount, contentDigest, volumeDigest, type DigestEntry } from '../hash.ts';
@@ -13,7 +13,8 @@ import { MAX_UINT48, MODE_MASK, type Op } from '../ops.ts';
 import { parentsOf, pathProblem, volumeNameProblem } from '../paths.ts';
 import { readBuffers, syncContent } from './content-sync.ts';
 import { scanHere, type ChunkScan } from './chunk-scan.ts';
-import { HashPool, hashBlocks } from './hash-pool.ts';
+import { HashPool } from './hash-pool.ts';
+import { fileStat, readSmallFile, type FileStat, type SmallRead } from './small-files.ts';
 import { ChangeHints } from './change-hints.ts';
 import { findRenames } from './fs-renames.ts';
 import { depth, dropSubtree, inodeOf, isGone, newCounts, parentOf, scanOne, scanTree, type ScanCounts, type ScanOptions, type Seen } from './fs-scan.ts';
@@ -38,8 +39,9 @@ export interface FsCaptureOptions {
    */
   racyMs?: number;
   /**
-   * Worker threads reading, hashing and comparing the chunks of files bigger than 1 MiB while this
-   * thread pushes; default 1, 0: all here. Smaller files are hashed here as they are read ahead.
+   * Worker threads reading, hashing and comparing the chunks of files bigger than 1 MiB, and
+   * reading and hashing smaller files whole in batches, while this thread pushes; default 1, 0:
+   * all here.
    */
   hashWorkers?: number;
 }
@@ -60,13 +62,16 @@ interface Recorded extends Seen {
   racy: boolean;
 }
 
-/** A small file read ahead of its turn: reads overlap instead of queueing one by one. */
-type ReadAhead =
-  | { kind: 'read'; st: BigIntStats; t: bigint; inside: boolean; data: Buffer; hashes: Buffer }
-  | { kind: 'gone' }
-  | { kind: 'failed'; err: unknown };
-
+/** Small files read ahead of their turn on this thread: reads overlap instead of queueing. */
 const READ_AHEAD = 16;
+/**
+ * On the hash workers, small files go in batches of up to BATCH_FILES files or BATCH_BYTES, and
+ * up to AHEAD_FILES files and AHEAD_BYTES are read ahead: a batch costs one message each way.
+ */
+const BATCH_FILES = 16;
+const BATCH_BYTES = 2 * 1024 * 1024;
+const AHEAD_FILES = 64;
+const AHEAD_BYTES = 8 * 1024 * 1024;
 
 interface PassContext {
   sink: RecordSink;
@@ -82,9 +87,9 @@ interface PassContext {
    * no state the volume was ever in, so the pass must not end in a checkpoint.
    */
   unsettled: boolean;
-  ahead: Map<string, { result: Promise<ReadAhead>; buf: Buffer; settled: boolean }>;
-  /** Read-ahead buffers free for the next small file (reused: no garbage per file). */
-  spare: Buffer[];
+  /** Small files read ahead, and the bytes they were expected to have (the read-ahead budget). */
+  ahead: Map<string, { result: Promise<SmallRead>; bytes: number }>;
+  aheadBytes: number;
 }
 
 export interface FsPassInfo extends ScanCounts {
@@ -277,7 +282,7 @@ export class FsCapture implements VolumeCapture {
       raced: new Set(),
       unsettled: false,
       ahead: new Map(),
-      spare: [],
+      aheadBytes: 0,
     };
     let full = true;
     try {
@@ -513,14 +518,30 @@ export class FsCapture implements VolumeCapture {
       return rec === undefined || rec.racy || !sameStat(rec, now);
     });
     let next = 0;
+    const root = this.realRoot ?? this.root;
+    const sizeOf = (p: string): number => Math.min(current.get(p)?.size ?? 0, CHUNK_BYTES);
     const refill = (): void => {
-      while (ctx.ahead.size < READ_AHEAD && next < small.length) {
-        const p = small[next++];
-        if (p === undefined) continue;
-        const buf = ctx.spare.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BYTES);
-        const entry = { result: this.readAhead(p, buf), buf, settled: false };
-        void entry.result.then(() => (entry.settled = true));
-        ctx.ahead.set(p, entry);
+      const pool = this.hashWorkers > 0 && !this.closed ? (this.pool ??= new HashPool(this.hashWorkers)) : undefined;
+      if (pool === undefined || pool.size === 0) {
+        while (ctx.ahead.size < READ_AHEAD && next < small.length) {
+          const p = small[next++];
+          if (p !== undefined) this.readAhead(ctx, p, sizeOf(p), readSmallFile(join(this.root, p), root, CHUNK_BYTES));
+        }
+        return;
+      }
+      while (next < small.length && ctx.ahead.size < AHEAD_FILES && ctx.aheadBytes < AHEAD_BYTES) {
+        const batch: string[] = [];
+        let bytes = 0;
+        while (next < small.length && batch.length < BATCH_FILES && bytes < BATCH_BYTES) {
+          const p = small[next++];
+          if (p === undefined) continue;
+          batch.push(p);
+          bytes += sizeOf(p);
+        }
+        const reads = pool.readFiles({ paths: batch.map((p) => join(this.root, p)), root, maxBytes: CHUNK_BYTES });
+        batch.forEach((p, i) => {
+          this.readAhead(ctx, p, sizeOf(p), reads.then((r) => r[i] ?? { kind: 'failed', message: 'the hash worker answered fewer files than asked' }));
+        });
       }
     };
     for (const p of paths) {
@@ -544,47 +565,21 @@ export class FsCapture implements VolumeCapture {
         }
       } else {
         await this.file(ctx, p, now, e, current);
-        const done = ctx.ahead.get(p);
-        if (done !== undefined) {
-          ctx.ahead.delete(p);
-          // Free once nothing reads into it any more (readAhead never rejects): at once when it
-          // was used, so the next read ahead takes it instead of allocating.
-          if (done.settled) ctx.spare.push(done.buf);
-          else void done.result.then(() => ctx.spare.push(done.buf));
-        }
+        this.doneAhead(ctx, p);
       }
     }
   }
 
-  private async readAhead(p: string, buf: Buffer): Promise<ReadAhead> {
-    let handle: FileHandle;
-    try {
-      handle = await open(join(this.root, p), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    } catch (err: unknown) {
-      return isGone(err) ? { kind: 'gone' } : { kind: 'failed', err };
-    }
-    try {
-      const t = BigInt(Date.now()) * 1_000_000n;
-      const st = await handle.stat({ bigint: true });
-      const size = Number(st.size);
-      if (!st.isFile() || size > CHUNK_BYTES) return { kind: 'read', st, t, inside: false, data: Buffer.alloc(0), hashes: Buffer.alloc(0) };
-      const inside = await this.inside(handle);
-      const data = buf.subarray(0, size);
-      let got = 0;
-      while (got < size) {
-        const { bytesRead } = await handle.read(data, got, size - got, got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      const read = data.subarray(0, got);
-      // Hashed here: for a small file a worker's round trip costs more than it saves (measured).
-      return { kind: 'read', st, t, inside, data: read, hashes: hashBlocks(read) };
-    } catch (err: unknown) {
-      return { kind: 'failed', err };
-    } finally {
-      // Nobody may be waiting any more (the pass stopped): this must not reject.
-      await handle.close().catch(() => undefined);
-    }
+  private readAhead(ctx: PassContext, p: string, bytes: number, result: Promise<SmallRead>): void {
+    ctx.ahead.set(p, { result, bytes });
+    ctx.aheadBytes += bytes;
+  }
+
+  private doneAhead(ctx: PassContext, p: string): void {
+    const done = ctx.ahead.get(p);
+    if (done === undefined) return;
+    ctx.ahead.delete(p);
+    ctx.aheadBytes -= done.bytes;
   }
 
   private async file(ctx: PassContext, p: string, now: Seen, e: ManifestEntry | undefined, current: ReadonlyMap<string, Seen>): Promise<void> {
@@ -642,7 +637,7 @@ export class FsCapture implements VolumeCapture {
       return;
     }
     ctx.raced.delete(p);
-    ctx.ahead.delete(p);
+    this.doneAhead(ctx, p);
     await this.readFile(ctx, p, now, entry, fresh, attempt + 1);
   }
 
@@ -650,14 +645,16 @@ export class FsCapture implements VolumeCapture {
     const ahead = await ctx.ahead.get(p)?.result;
     if (ahead?.kind === 'gone') return this.settle(ctx, p, entry, fresh, attempt);
     if (ahead?.kind === 'failed') {
-      throw new CaptureError('READ_FAILED', `volume ${this.volume}: reading ${JSON.stringify(p)} failed: ${(ahead.err as Error).message}`, { cause: ahead.err });
+      const cause = Object.assign(new Error(ahead.message), ahead.code === undefined ? {} : { code: ahead.code });
+      throw new CaptureError('READ_FAILED', `volume ${this.volume}: reading ${JSON.stringify(p)} failed: ${ahead.message}`, { cause });
     }
-    if (ahead?.kind === 'read' && (!ahead.st.isFile() || Number(ahead.st.size) <= CHUNK_BYTES)) {
+    if (ahead?.kind === 'read' && (!ahead.st.file || Number(ahead.st.size) <= CHUNK_BYTES)) {
       if (!ahead.inside) return this.raced(ctx, p);
-      if (!ahead.st.isFile() || inodeOf(ahead.st) !== now.inode) return this.settle(ctx, p, entry, fresh, attempt);
-      const hashes = ahead.hashes;
+      if (!ahead.st.file || inodeOf(ahead.st) !== now.inode) return this.settle(ctx, p, entry, fresh, attempt);
+      const hashes = Buffer.from(ahead.hashes.buffer, ahead.hashes.byteOffset, ahead.hashes.byteLength);
       // One chunk (the file is no bigger than CHUNK_BYTES), already hashed.
-      const r = await this.syncFile(ctx, p, entry, fresh, ahead.st, ahead.t, { data: ahead.data, hash: () => Promise.resolve(hashes) });
+      const data = Buffer.from(ahead.data.buffer, ahead.data.byteOffset, ahead.data.byteLength);
+      const r = await this.syncFile(ctx, p, entry, fresh, ahead.st, ahead.t, { data, dataOwned: true, hash: () => Promise.resolve(hashes) });
       return r === 'short' ? this.settle(ctx, p, entry, fresh, attempt) : undefined;
     }
     let handle: FileHandle;
@@ -671,9 +668,9 @@ export class FsCapture implements VolumeCapture {
     let outcome: 'read' | 'outside' | 'unsettled';
     try {
       const t = BigInt(Date.now()) * 1_000_000n;
-      const st = await handle.stat({ bigint: true });
+      const st = fileStat(await handle.stat({ bigint: true }));
       if (!(await this.inside(handle))) outcome = 'outside';
-      else if (!st.isFile() || inodeOf(st) !== now.inode) outcome = 'unsettled';
+      else if (!st.file || inodeOf(st) !== now.inode) outcome = 'unsettled';
       else outcome = (await this.syncFile(ctx, p, entry, fresh, st, t, { handle })) === 'short' ? 'unsettled' : 'read';
     } finally {
       await handle.close();
@@ -689,9 +686,9 @@ export class FsCapture implements VolumeCapture {
     p: string,
     entry: FileEntry,
     fresh: boolean,
-    st: BigIntStats,
+    st: FileStat,
     t: bigint,
-    source: { handle: FileHandle } | { data: Buffer; hash: (chunk: Buffer) => Promise<Buffer> },
+    source: { handle: FileHandle } | { data: Buffer; dataOwned: boolean; hash: (chunk: Buffer) => Promise<Buffer> },
   ): Promise<'short' | undefined> {
     let sent: { ops: number; short: boolean };
     try {
@@ -746,7 +743,7 @@ export class FsCapture implements VolumeCapture {
    * equal the recorded one only if the recorded one is within a tick of `t`. ctime is what
    * counts (utimes can set mtime to anything, not ctime); mtime is looked at too.
    */
-  private isRacy(st: BigIntStats, t: bigint): boolean {
+  private isRacy(st: FileStat, t: bigint): boolean {
     const latest = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
     const window = this.racyNs ?? (st.ctimeNs % 1_000_000_000n === 0n && st.mtimeNs % 1_000_000_000n === 0n ? COARSE_RACY_NS : FINE_RACY_NS);
     return latest >= t - window;

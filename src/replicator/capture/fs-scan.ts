@@ -53,7 +53,7 @@ export function isGone(err: unknown): boolean {
  * deleted and created again often gets the same one); the birth time tells them apart where
  * the filesystem records it (ext4, xfs, btrfs, tmpfs).
  */
-export function inodeOf(s: BigIntStats): string {
+export function inodeOf(s: Pick<BigIntStats, 'dev' | 'ino' | 'birthtimeNs'>): string {
   return `${s.dev}:${s.ino}:${s.birthtimeNs}`;
 }
 

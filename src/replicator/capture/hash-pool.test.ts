@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { BLOCK_SIZE, HASH_BYTES } from '../hash.ts';
 import { diffChunk, type ScanRequest } from './chunk-scan.ts';
 import { HashPool } from './hash-pool.ts';
+import { readSmallFilesSync, type SmallFilesRequest, type SmallRead } from './small-files.ts';
 import { hashesOf } from './mirror.test-support.ts';
 import { randomBytes, rng } from './workload.test-support.ts';
 
@@ -117,6 +118,32 @@ describe('HashPool', () => {
     } finally {
       await pool.close();
       closeSync(fd);
+    }
+  });
+
+  it('reads batches of small files on workers exactly as on this thread, and takes them back from a worker that dies', async () => {
+    const paths = Array.from({ length: 40 }, (_, i) => {
+      const path = join(dir, `small${n++}`);
+      writeFileSync(path, randomBytes(rng(100 + i), (i * 7919) % (3 * BLOCK_SIZE)));
+      return path;
+    });
+    const batches: SmallFilesRequest[] = [0, 10, 20, 30].map((from) => ({ paths: [...paths.slice(from, from + 10), join(dir, 'missing')], root: dir, maxBytes: 2 * BLOCK_SIZE }));
+    const strip = (reads: SmallRead[]): unknown => reads.map((r) => (r.kind === 'read' ? { ...r, t: 0n } : r));
+    const pool = new HashPool(2);
+    try {
+      const pending = batches.map((b) => pool.readFiles(b));
+      const [victim] = pool.workers();
+      assert.ok(victim);
+      await victim.terminate();
+      const got = await Promise.all(pending);
+      batches.forEach((b, i) => assert.deepEqual(strip(got[i] ?? []), strip(readSmallFilesSync(b)), `batch ${i}`));
+      assert.equal(got[0]?.at(-1)?.kind, 'gone');
+      await pool.close();
+      const [first] = batches;
+      assert.ok(first);
+      assert.deepEqual(strip(await pool.readFiles(first)), strip(readSmallFilesSync(first)));
+    } finally {
+      await pool.close();
     }
   });
 

@@ -1,12 +1,14 @@
 // Reading and hashing on other cores. A scan (chunk-scan.ts) is done by a worker thread, which
 // reads a chunk of an open file itself, hashes it, compares it with the replica's hashes, and
 // sends back only the blocks that changed: the bytes of unchanged blocks never reach the calling
-// thread. Everything is done on the calling thread once the workers are gone. A worker that dies
-// (crash, terminate, out of memory) costs nothing but time: the scans it held are done here
-// instead, so a caller never sees the failure.
+// thread. A batch of small files (small-files.ts) is read whole and hashed there too. Everything
+// is done on the calling thread once the workers are gone. A worker that dies (crash, terminate,
+// out of memory) costs nothing but time: the jobs it held are done here instead, so a caller
+// never sees the failure.
 import { Worker } from 'node:worker_threads';
 import { BLOCK_SIZE, HASH_BYTES, hashBlocksInto } from '../hash.ts';
 import { scanHere, type ChunkScan, type ScanRequest } from './chunk-scan.ts';
+import { readSmallFiles, type SmallFilesRequest, type SmallRead } from './small-files.ts';
 
 /** The concatenated 16-byte hashes of each 64 KiB block of `data` (the last one may be short). */
 export function hashBlocks(data: Uint8Array): Buffer {
@@ -15,10 +17,11 @@ export function hashBlocks(data: Uint8Array): Buffer {
   return out;
 }
 
+/** A job a worker holds, and how to do it here instead if the worker dies first. */
 interface Pending {
-  request: ScanRequest;
-  resolve: (scan: ChunkScan) => void;
-  reject: (err: Error) => void;
+  message: { scan: ScanRequest } | { files: SmallFilesRequest };
+  answer: (reply: Reply) => void;
+  here: () => void;
 }
 
 interface Slot {
@@ -27,10 +30,11 @@ interface Slot {
   alive: boolean;
 }
 
-/** What a worker answers: the scan, or why it failed (a read error). */
+/** What a worker answers: the scan or the files read, or why a scan failed (a read error). */
 interface Reply {
   id: number;
   scan?: ChunkScan;
+  files?: SmallRead[];
   error?: { message: string; code?: string };
 }
 
@@ -70,8 +74,7 @@ export class HashPool {
       if (job === undefined) return;
       slot.jobs.delete(m.id);
       if (slot.jobs.size === 0) worker.unref();
-      if (m.scan !== undefined) job.resolve(m.scan);
-      else job.reject(Object.assign(new Error(m.error?.message ?? 'the hash worker answered nothing'), m.error?.code === undefined ? {} : { code: m.error.code }));
+      job.answer(m);
     });
     // 'error' is followed by 'exit'; the exit is where the held scans are taken back.
     worker.on('error', () => undefined);
@@ -80,7 +83,7 @@ export class HashPool {
       slot.alive = false;
       const jobs = [...slot.jobs.values()];
       slot.jobs.clear();
-      for (const job of jobs) scanHere(job.request).then(job.resolve, job.reject);
+      for (const job of jobs) job.here();
     });
     this.slots.push(slot);
   }
@@ -91,21 +94,45 @@ export class HashPool {
    * back. The file must stay open until the promise settles. A read error rejects, with its code.
    */
   scan(request: ScanRequest): Promise<ChunkScan> {
+    return new Promise<ChunkScan>((resolve, reject) => {
+      const here = (): void => void scanHere(request).then(resolve, reject);
+      this.post({ scan: request }, here, (m) => {
+        if (m.scan !== undefined) resolve(m.scan);
+        else reject(Object.assign(new Error(m.error?.message ?? 'the hash worker answered nothing'), m.error?.code === undefined ? {} : { code: m.error.code }));
+      });
+    });
+  }
+
+  /**
+   * Reads small files whole on the least busy worker (small-files.ts): one message for the batch.
+   * Never rejects: a file's read error is its own result.
+   */
+  readFiles(request: SmallFilesRequest): Promise<SmallRead[]> {
+    return new Promise<SmallRead[]>((resolve) => {
+      const here = (): void => void readSmallFiles(request).then(resolve);
+      this.post({ files: request }, here, (m) => {
+        if (m.files !== undefined) resolve(m.files);
+        else here();
+      });
+    });
+  }
+
+  private post(message: Pending['message'], here: () => void, answer: (m: Reply) => void): void {
     let slot: Slot | undefined;
     if (!this.closed) for (const s of this.slots) if (s.alive && (slot === undefined || s.jobs.size < slot.jobs.size)) slot = s;
-    if (slot === undefined) return scanHere(request);
-    const chosen = slot;
+    if (slot === undefined) {
+      here();
+      return;
+    }
     const id = this.seq++;
-    return new Promise<ChunkScan>((resolve, reject) => {
-      if (chosen.jobs.size === 0) chosen.worker.ref();
-      chosen.jobs.set(id, { request, resolve, reject });
-      try {
-        chosen.worker.postMessage({ id, scan: request });
-      } catch {
-        chosen.jobs.delete(id);
-        scanHere(request).then(resolve, reject);
-      }
-    });
+    if (slot.jobs.size === 0) slot.worker.ref();
+    slot.jobs.set(id, { message, answer, here });
+    try {
+      slot.worker.postMessage({ id, ...message });
+    } catch {
+      slot.jobs.delete(id);
+      here();
+    }
   }
 
   /** Stops the workers; scans they still hold are done in-process. */

@@ -1,21 +1,29 @@
 // The worker side of HashPool: reads a chunk of an open file, hashes and compares it
-// (chunk-scan.ts), and sends back what changed. A message that is not a scan ends the worker (the
-// pool does its scans on its own thread from then on).
+// (chunk-scan.ts), and sends back what changed; or reads a batch of small files whole
+// (small-files.ts). A message that is neither ends the worker (the pool does its jobs on its own
+// thread from then on).
 import { parentPort } from 'node:worker_threads';
 import { diffChunk, readChunkSync, type ScanRequest } from './chunk-scan.ts';
+import { readSmallFilesSync, transferables, type SmallFilesRequest } from './small-files.ts';
 import { errorCode } from './volume-capture.ts';
 
 interface Job {
   id: number;
   scan?: ScanRequest;
+  files?: SmallFilesRequest;
 }
 
 /** This worker's read buffer: plain memory, which the hasher copies from fastest. */
 let readBuffer = Buffer.allocUnsafeSlow(0);
 
 parentPort?.on('message', (job: Job) => {
+  if (job.files !== undefined) {
+    const files = readSmallFilesSync(job.files);
+    parentPort?.postMessage({ id: job.id, files }, transferables(files));
+    return;
+  }
   const r = job.scan;
-  if (r === undefined) throw new Error(`hash worker: job ${String(job.id)} is not a scan`);
+  if (r === undefined) throw new Error(`hash worker: job ${String(job.id)} is neither a scan nor files`);
   if (readBuffer.length < r.want) readBuffer = Buffer.allocUnsafeSlow(r.want);
   let got: number;
   try {
