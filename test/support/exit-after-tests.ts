@@ -14,7 +14,14 @@ const GRACE_MS = 2000;
 if (process.env['NODE_TEST_CONTEXT'] !== undefined) {
   after(() => {
     setTimeout(() => {
-      process.stderr.write(`${process.argv.at(-1) ?? 'a test file'}: still open ${GRACE_MS} ms after its tests ended; exiting\n`);
+      // What holds it open, by kind (e.g. TCPSocketWrap, Timeout, ProcessWrap): where to look.
+      // Less the pipes of its own stdout and stderr, which the runner reads.
+      const open = process.getActiveResourcesInfo();
+      for (let own = 0; own < 2; own++) {
+        const at = open.indexOf('PipeWrap');
+        if (at >= 0) open.splice(at, 1);
+      }
+      process.stderr.write(`${process.argv.at(-1) ?? 'a test file'}: still open ${GRACE_MS} ms after its tests ended (${open.join(', ') || 'nothing listed'}); exiting\n`);
       process.exit();
     }, GRACE_MS).unref();
   });
