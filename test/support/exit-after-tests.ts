@@ -6,9 +6,28 @@
 // all of its results have reached the runner, which then counts fewer tests than ran and still
 // exits 0 (nodejs/node#64833). Measured here: two files of 39 and 207 tests reported 199 to 246
 // across five runs. Without it, and with this, every run reports all of them.
+import { createHook } from 'node:async_hooks';
 import { after } from 'node:test';
 
 const GRACE_MS = 2000;
+
+// ZCSP_TEST_LEAKS=1: also print where each resource still open was created (costly: a stack per
+// timer, socket and process; for finding a leak, not for every run).
+const origins = new Map<number, string>();
+const HOLDERS = new Set(['Timeout', 'Immediate', 'TCPWRAP', 'TCPSERVERWRAP', 'TLSWRAP', 'PIPEWRAP', 'PIPESERVERWRAP', 'PROCESSWRAP', 'FSEVENTWRAP', 'UDPWRAP', 'WORKER']);
+if (process.env['ZCSP_TEST_LEAKS'] !== undefined && process.env['NODE_TEST_CONTEXT'] !== undefined) {
+  createHook({
+    init(id, type) {
+      if (!HOLDERS.has(type)) return;
+      // The frames of code of ours (or of a library) that created it; node's own are noise here.
+      const frames = (new Error().stack ?? '').split('\n').filter((l) => l.includes('file://') || l.includes('node_modules'));
+      origins.set(id, `${type}\n${frames.slice(0, 8).join('\n')}`);
+    },
+    destroy(id) {
+      origins.delete(id);
+    },
+  }).enable();
+}
 
 // Only in the processes that run test files: the runner itself has no tests to wait for.
 if (process.env['NODE_TEST_CONTEXT'] !== undefined) {
@@ -22,6 +41,7 @@ if (process.env['NODE_TEST_CONTEXT'] !== undefined) {
         if (at >= 0) open.splice(at, 1);
       }
       process.stderr.write(`${process.argv.at(-1) ?? 'a test file'}: still open ${GRACE_MS} ms after its tests ended (${open.join(', ') || 'nothing listed'}); exiting\n`);
+      for (const origin of origins.values()) process.stderr.write(`  open since:\n${origin}\n`);
       process.exit();
     }, GRACE_MS).unref();
   });

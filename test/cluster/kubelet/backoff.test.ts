@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CrashLoopBackoff, Deadline, goDuration, RetryBackoff } from './backoff.ts';
+import { CrashLoopBackoff, Deadline, goDuration, RetryBackoff, waitAtMost } from './backoff.ts';
 
 describe('CrashLoopBackoff', () => {
   it('restarts at once the first time, then waits initial, doubling up to max', () => {
@@ -62,5 +62,19 @@ describe('Deadline', () => {
     d.bringForward(start + 30);
     await d.reached;
     assert.ok(Date.now() - start < 5000);
+  });
+});
+
+describe('waitAtMost', () => {
+  it('ends with the promise and leaves no timer behind, or ends at the limit', async () => {
+    const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    await waitAtMost(Promise.resolve(), 60_000);
+    assert.equal(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length, before);
+    const start = Date.now();
+    await waitAtMost(new Promise(() => undefined), 30);
+    assert.ok(Date.now() - start >= 25);
+    // A rejection ends the wait too (the caller only waits; it does not handle the outcome).
+    await waitAtMost(Promise.reject(new Error('gone')), 60_000).catch(() => undefined);
+    assert.equal(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length, before);
   });
 });

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import type { V1Container, V1LifecycleHandler, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { errorMessage, isConflict, isNotFound, strategicMergePatch } from './api.ts';
-import { Deadline, goDuration, RetryBackoff, sleep } from './backoff.ts';
+import { Deadline, goDuration, RetryBackoff, waitAtMost } from './backoff.ts';
 import { memoizedConfigSource } from './config-source.ts';
 import { ContainerRuntime, type ContainerKind, type Instance } from './container.ts';
 import { buildInstanceSpec, isPlaceholderPod } from './container-spec.ts';
@@ -123,7 +123,7 @@ export class PodWorker {
     this.#poke();
     // A sync in flight (an API call) ends the loop when it returns; it starts nothing more, and
     // kills what it was starting. Not waiting forever for an API server that may be gone.
-    await Promise.race([this.finished, sleep(5000)]);
+    await waitAtMost(this.finished, 5000);
   }
 
   // ---- the loop ------------------------------------------------------------------------------
