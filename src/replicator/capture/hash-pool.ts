@@ -17,9 +17,8 @@ export function hashBlocks(data: Uint8Array): Buffer {
   return out;
 }
 
-/** A job a worker holds, and how to do it here instead if the worker dies first. */
+/** A job a worker holds: what to do with its answer, and how to do it here if the worker dies first. */
 interface Pending {
-  message: { scan: ScanRequest } | { files: SmallFilesRequest };
   answer: (reply: Reply) => void;
   here: () => void;
 }
@@ -117,7 +116,7 @@ export class HashPool {
     });
   }
 
-  private post(message: Pending['message'], here: () => void, answer: (m: Reply) => void): void {
+  private post(message: { scan: ScanRequest } | { files: SmallFilesRequest }, here: () => void, answer: (m: Reply) => void): void {
     let slot: Slot | undefined;
     if (!this.closed) for (const s of this.slots) if (s.alive && (slot === undefined || s.jobs.size < slot.jobs.size)) slot = s;
     if (slot === undefined) {
@@ -126,7 +125,7 @@ export class HashPool {
     }
     const id = this.seq++;
     if (slot.jobs.size === 0) slot.worker.ref();
-    slot.jobs.set(id, { message, answer, here });
+    slot.jobs.set(id, { answer, here });
     try {
       slot.worker.postMessage({ id, ...message });
     } catch {
