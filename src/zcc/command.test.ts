@@ -28,7 +28,8 @@ describe('zcsp zcc', () => {
   it('fails to start without its credentials, naming the file', () => {
     const r = zcsp('zcc', '--zorg', 'acme', '--routes', 'r', '--namespace', 'ns', '--credentials-dir', '/nonexistent/zcc', '--health-port', '0', '--listen', '127.0.0.1:0');
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /cannot read \/nonexistent\/zcc\/tls\.crt/);
+    // Every missing file, in the same order whichever read fails first.
+    assert.match(r.stderr, /cannot read \/nonexistent\/zcc\/tls\.crt: ENOENT[^;]*; cannot read \/nonexistent\/zcc\/tls\.key: ENOENT[^;]*; cannot read \/nonexistent\/zcc\/token: ENOENT/);
   });
 
   it('is listed in the usage', () => {

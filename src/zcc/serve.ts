@@ -30,12 +30,13 @@ function kubeConfig(file: string | undefined): KubeConfig {
   return kc;
 }
 
-/** Credentials files of the ZCC's Secret; throws naming what is missing. */
+/** Credentials files of the ZCC's Secret; throws naming every one that cannot be read, in order. */
 export async function readCredentials(dir: string): Promise<{ cert: string; key: string; token: string }> {
-  const read = (f: string): Promise<string> => readFile(join(dir, f), 'utf8').catch((err: unknown) => {
-    throw new Error(`cannot read ${join(dir, f)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  });
-  const [cert, key, token] = await Promise.all([read('tls.crt'), read('tls.key'), read('token')]);
+  const files = ['tls.crt', 'tls.key', 'token'] as const;
+  const results = await Promise.allSettled(files.map((f) => readFile(join(dir, f), 'utf8')));
+  const problems = results.flatMap((r, i) => (r.status === 'rejected' ? [`cannot read ${join(dir, files[i] ?? '')}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`] : []));
+  if (problems.length > 0) throw new Error(problems.join('; '), { cause: results.find((r) => r.status === 'rejected')?.reason });
+  const [cert = '', key = '', token = ''] = results.map((r) => (r.status === 'fulfilled' ? r.value : ''));
   if (token.trim() === '') throw new Error(`${join(dir, 'token')} is empty`);
   return { cert, key, token: token.trim() };
 }
