@@ -5,7 +5,7 @@
 //
 // Hard links are separate files: each path has its own file id and content on the replica.
 import { constants } from 'node:fs';
-import { lstat, open, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { lstat, open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HASH_BYTES, blockCount, contentDigest, volumeDigest, type DigestEntry } from '../hash.ts';
 import type { FsManifest, Manifest, ManifestEntry } from '../manifest.ts';
@@ -14,7 +14,7 @@ import { parentsOf, pathProblem, volumeNameProblem } from '../paths.ts';
 import { readBuffers, syncContent } from './content-sync.ts';
 import { scanHere, type ChunkScan } from './chunk-scan.ts';
 import { HashPool } from './hash-pool.ts';
-import { fileStat, readSmallFile, type FileStat, type SmallRead } from './small-files.ts';
+import { fdInside, fileStat, readSmallFile, type FileStat, type SmallRead } from './small-files.ts';
 import { ChangeHints } from './change-hints.ts';
 import { findRenames } from './fs-renames.ts';
 import { depth, dropSubtree, inodeOf, isGone, newCounts, parentOf, scanOne, scanTree, type ScanCounts, type ScanOptions, type Seen } from './fs-scan.ts';
@@ -750,15 +750,8 @@ export class FsCapture implements VolumeCapture {
   }
 
   /** The opened file really is under the root (no folder on the way was swapped for a link). */
-  private async inside(handle: FileHandle): Promise<boolean> {
-    const root = this.realRoot ?? this.root;
-    let real: string;
-    try {
-      real = await readlink(`/proc/self/fd/${handle.fd}`);
-    } catch {
-      return true; // no /proc: the inode check is all there is
-    }
-    return real.startsWith(root.endsWith('/') ? root : `${root}/`);
+  private inside(handle: FileHandle): Promise<boolean> {
+    return fdInside(handle.fd, this.realRoot ?? this.root);
   }
 
   private scanChunk(fd: number, pos: number, want: number, old: Uint8Array): Promise<ChunkScan> {

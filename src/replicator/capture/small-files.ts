@@ -62,7 +62,7 @@ export function readSmallFileSync(path: string, root: string, maxBytes: number):
     const st = fileStat(fstatSync(fd, { bigint: true }));
     const size = Number(st.size);
     if (!st.file || size > maxBytes) return { kind: 'read', st, t, inside: false, data: NO_BYTES, hashes: NO_BYTES };
-    const inside = insideRoot(readlinkOr(() => readlinkSync(`/proc/self/fd/${fd}`)), root);
+    const inside = fdInsideSync(fd, root);
     const buf = bytes(size);
     return done(st, t, inside, buf.subarray(0, readChunkSync(fd, buf, size, 0)));
   } catch (err: unknown) {
@@ -85,13 +85,7 @@ export async function readSmallFile(path: string, root: string, maxBytes: number
     const st = fileStat(await handle.stat({ bigint: true }));
     const size = Number(st.size);
     if (!st.file || size > maxBytes) return { kind: 'read', st, t, inside: false, data: NO_BYTES, hashes: NO_BYTES };
-    let real: string | undefined;
-    try {
-      real = await readlink(`/proc/self/fd/${handle.fd}`);
-    } catch {
-      real = undefined;
-    }
-    const inside = insideRoot(real, root);
+    const inside = await fdInside(handle.fd, root);
     const buf = bytes(size);
     let got = 0;
     while (got < size) {
@@ -140,18 +134,24 @@ export function transferables(reads: readonly SmallRead[]): ArrayBuffer[] {
   return out;
 }
 
-function readlinkOr(read: () => string): string | undefined {
-  try {
-    return read();
-  } catch {
-    return undefined;
-  }
+/**
+ * Whether the file open as `fd` really is under `root` (no folder on the way was swapped for a
+ * link), from where its descriptor resolves; without /proc, yes: the inode check is all there is.
+ */
+export async function fdInside(fd: number, root: string): Promise<boolean> {
+  return insideRoot(await readlink(`/proc/self/fd/${fd}`).catch(() => undefined), root);
 }
 
-/**
- * Whether the opened file really is under the root (no folder on the way was swapped for a
- * link), from where its descriptor resolves; unknown (no /proc): the inode check is all there is.
- */
+function fdInsideSync(fd: number, root: string): boolean {
+  let real: string | undefined;
+  try {
+    real = readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    real = undefined;
+  }
+  return insideRoot(real, root);
+}
+
 function insideRoot(real: string | undefined, root: string): boolean {
   return real === undefined || real.startsWith(root.endsWith('/') ? root : `${root}/`);
 }
