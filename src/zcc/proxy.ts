@@ -9,7 +9,12 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { pipeline } from 'node:stream';
 import { createServer, type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import { Registry, errorMessage, silentLogger } from '../runtime/index.ts';
+// Not the runtime's index: that brings the Kubernetes client, which the proxy does not use, into
+// every heap that holds a proxy (a VRA pair in tests and benchmarks, where the heap's size shows
+// in every collection).
+import { errorMessage } from '../runtime/errors.ts';
+import { silentLogger } from '../runtime/logger.ts';
+import { Registry } from '../runtime/metrics.ts';
 import {
   ALPN_PROTOCOL, HandshakeError, PROTOCOL_VERSION, encodeFrame, parseHello, readFrame, secretsEqual,
   type Hello, type RefusalCode, type Target,
