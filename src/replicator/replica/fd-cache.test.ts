@@ -43,4 +43,49 @@ describe('FdCache', () => {
     assert.equal(cache.has('x'), false);
     await cache.closeAll();
   });
+
+  it('opens a file once for callers that ask for it at the same time', async () => {
+    const cache = new FdCache({ limit: 4, syncOnClose: false });
+    let opens = 0;
+    const opener = () => {
+      opens++;
+      return open(join(root, 'shared'), 'a+');
+    };
+    const [a, b, c] = await Promise.all([cache.get('s', opener), cache.with('s', opener, (fh) => Promise.resolve(fh)), cache.get('s', opener)]);
+    assert.equal(opens, 1);
+    assert.equal(a, b);
+    assert.equal(b, c);
+    await cache.closeAll();
+  });
+
+  it('never closes a handle in use by `with`: it goes over the limit instead', async () => {
+    const cache = new FdCache({ limit: 1, syncOnClose: false });
+    const opener = (name: string) => () => open(join(root, name), 'a+');
+    await cache.with('held', opener('held'), async (fh) => {
+      const other = await cache.get('other', opener('other'));
+      assert.equal(cache.has('held'), true, 'the handle in use stays open');
+      await fh.write('still open');
+      await other.write('x');
+    });
+    // Released: the next new key evicts the least recently used entry that is not in use.
+    await cache.get('third', opener('third'));
+    assert.equal(cache.has('held'), false);
+    assert.equal(cache.has('other'), false);
+    assert.equal(await readFile(join(root, 'held'), 'utf8'), 'still open');
+    await cache.closeAll();
+  });
+
+  it('gives every caller of a failed open the failure and keeps no entry for it', async () => {
+    const cache = new FdCache({ limit: 2, syncOnClose: true });
+    let opens = 0;
+    const failing = () => {
+      opens++;
+      return open(join(root, 'missing/y'), 'r');
+    };
+    const results = await Promise.allSettled([cache.get('y', failing), cache.with('y', failing, () => Promise.resolve('ran'))]);
+    assert.equal(opens, 1);
+    for (const r of results) assert.ok(r.status === 'rejected' && /ENOENT/.test(String(r.reason)), r.status);
+    assert.equal(cache.has('y'), false);
+    await cache.closeAll();
+  });
 });

@@ -94,6 +94,35 @@ describe('materialise', () => {
     assert.deepEqual(await readdir(outside), []);
   });
 
+  it('stops at a replica object that is missing or cannot be copied, and harms nothing', async () => {
+    const w = new Workload(8, [{ name: 'data', kind: 'fs' }]);
+    const replica = await Replica.open(fresh(), [{ name: 'data', kind: 'fs' }]);
+    w.op('data', { op: 'mkdir', path: 'd', mode: 0o755 });
+    for (let id = 1; id <= 20; id++) {
+      w.op('data', { op: 'create', path: `d/f${id}`, id, mode: 0o644 });
+      w.op('data', { op: 'write', id, offset: 0, data: Buffer.alloc(5000, `file ${id} `) });
+    }
+    await replica.apply(w.journal, w.checkpoint());
+    // Writes after the replica's point, to files early and late in the copy order.
+    for (const id of [20, 1, 12, 5, 20]) w.op('data', { op: 'write', id, offset: 100 * id, data: Buffer.from(`after ${id}`) });
+    const c2 = w.checkpoint();
+    const object = replica.objectPath('data', 5);
+    const saved = await readFile(object);
+    const run = () => materialise({ replica, journal: w.journal, checkpointSeq: c2, targets: new Map([['data', fresh()]]) });
+
+    await rm(object);
+    await assert.rejects(run(), (err: unknown) => err instanceof ReplicaError && err.code === 'CORRUPT' && /volume data: object .* of "d\/f5" is missing/.test(err.message));
+    // A folder where the object should be: the copy fails, and that failure ends the replay.
+    await mkdir(object);
+    await assert.rejects(run(), /EISDIR|illegal operation on a directory/);
+    await rm(object, { recursive: true });
+    await writeFile(object, saved);
+    // The replica is unharmed and unlocked: the same checkpoint materialises in full.
+    const out = fresh();
+    await materialise({ replica, journal: w.journal, checkpointSeq: c2, targets: new Map([['data', out]]) });
+    assert.deepEqual(await diffWithModel(out, w.snapshots.get(c2)?.get('data') as VolumeModel), []);
+  });
+
   describe('refuses', () => {
     let replica: Replica;
     let journal: MemoryJournal;

@@ -1,21 +1,23 @@
 // Materialise a checkpoint: copy the replica into empty targets (fs.copyFile: reflink or
-// copy_file_range), then replay the journal records after appliedSeq up to the checkpoint on the
-// copy, following file ids through an in-memory namespace. Nothing is ever created through a
+// copy_file_range) and replay the journal records after appliedSeq up to the checkpoint on the
+// copy, following file ids through an in-memory namespace. The two overlap: a write waits only for
+// its own file's copy, anything else for the whole copy. Nothing is ever created through a
 // symlink: every parent is a folder this code made (the namespace says so) and files are opened
 // with O_NOFOLLOW and O_EXCL. Modes are set last, so a read-only folder does not stop its own
 // filling.
 import { constants } from 'node:fs';
-import { chmod, copyFile, link, lstat, mkdir, open, readdir, rename, rmdir, stat, symlink, unlink, type FileHandle } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, open, readdir, rename, rmdir, stat, symlink, unlink, type FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { FileId, Op } from '../ops.ts';
 import { ReplicaError } from './errors.ts';
 import { FdCache } from './fd-cache.ts';
 import { opWhere, replay, type JournalReader, type ReplayItem } from './journal-reader.ts';
-import { Prefetch } from './prefetch.ts';
+import { CopyQueue, type CopyJob } from './copy-queue.ts';
 import { Namespace, NamespaceProblem, type NsEntry } from './namespace.ts';
 import { recordFate, type AppliedCheckpoint, type ReplicaState } from './replica-state.ts';
 import { writeAll, type Replica } from './replica.ts';
+import { WritePipeline } from './write-pipeline.ts';
 
 export interface MaterialiseProgress {
   phase: 'copy' | 'replay';
@@ -30,8 +32,6 @@ export interface MaterialiseOptions {
   /** Volume → target: an empty (or missing) folder for fs volumes, a new image file for block. */
   targets: Map<string, string>;
   onProgress?: (progress: MaterialiseProgress) => void;
-  /** Decoded journal bytes read ahead while the copy runs (default 128 MiB). */
-  prefetchBytes?: number;
 }
 
 export interface MaterialiseResult {
@@ -39,20 +39,18 @@ export interface MaterialiseResult {
   volumes: { volume: string; files: number; bytes: number }[];
 }
 
-const COPY_FLAGS = constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE;
 const OPEN_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 const OPEN_EXISTING = constants.O_WRONLY | constants.O_NOFOLLOW;
 // Copies run in the thread pool; one per core keeps the disk busy without thrashing it.
-/** Decoded records held while the copy runs: bounded so a large journal does not fill memory. */
-const DEFAULT_PREFETCH_BYTES = 128 * 1024 * 1024;
 const COPY_CONCURRENCY = Math.min(4, Math.max(2, availableParallelism()));
+const STAT_CONCURRENCY = 16;
 
 export async function materialise(options: MaterialiseOptions): Promise<MaterialiseResult> {
   const { replica, journal, checkpointSeq, targets } = options;
   return replica.lock.run(async () => {
     await replica.finishInterruptedApply(journal);
     checkCoverage(replica, recoverableCheckpoint(replica, journal, checkpointSeq), targets.keys());
-    const finals = await materialiseLocked(replica, journal, checkpointSeq, targets, options.onProgress, options.prefetchBytes);
+    const finals = await materialiseLocked(replica, journal, checkpointSeq, targets, options.onProgress);
     return { checkpointSeq, volumes: finals.summary };
   });
 }
@@ -93,7 +91,6 @@ export async function materialiseLocked(
   throughSeq: number,
   targets: ReadonlyMap<string, string>,
   onProgress?: (progress: MaterialiseProgress) => void,
-  prefetchBytes = DEFAULT_PREFETCH_BYTES,
 ): Promise<Materialised> {
   const state = replica.snapshot();
   for (const [volume, target] of targets) {
@@ -104,29 +101,27 @@ export async function materialiseLocked(
   }
   const namespaces = new Map<string, Namespace>();
   const summary: MaterialiseResult['volumes'] = [];
+  const jobs = await planCopies(replica, state, targets, namespaces, summary);
+  const copies = new CopyQueue(jobs, COPY_CONCURRENCY, (doneBytes, totalBytes) => onProgress?.({ phase: 'copy', doneBytes, totalBytes }));
   // Records up to a volume's `since` are skipped anyway: a volume added late (a head manifest for
   // its first sync) needs no walk through the journal before it.
   const since = Math.min(...[...targets.keys()].map((v) => state.volumes.get(v)?.since ?? 0));
   const from = Math.max(state.appliedSeq, since) + 1;
-  const records = new Prefetch(replay(journal, from, throughSeq), prefetchBytes);
-  // Decoding (zstd) runs on this thread while the copies run in the thread pool.
-  const ahead = records.fill();
-  try {
-    await copyReplica(replica, state, targets, namespaces, summary, onProgress);
-  } catch (err: unknown) {
-    await ahead;
-    await records.close();
-    throw err;
-  }
-  await ahead;
+  const total = throughSeq < from ? 0 : journal.bytesBetween(from, throughSeq);
   const fds = new FdCache({ syncOnClose: false, limit: 256 });
+  const writes = new WritePipeline();
   try {
-    const total = throughSeq < from ? 0 : journal.bytesBetween(from, throughSeq);
-    await replayInto(state, records, total, targets, namespaces, fds, onProgress);
+    await replayInto(state, replay(journal, from, throughSeq), total, targets, namespaces, { fds, writes, copies }, onProgress);
+    // A journal of writes alone leaves the copy of files it never wrote still running.
+    await copies.done;
   } finally {
+    // After a failure: nothing new starts, and what is in flight ends before handles close.
+    copies.cancel();
+    await writes.settle();
+    await copies.done.catch(() => undefined);
     await fds.closeAll();
-    await records.close();
   }
+  onProgress?.({ phase: 'replay', doneBytes: total, totalBytes: total });
   for (const [volume, ns] of namespaces) await applyModes(targets.get(volume) ?? '', ns);
   return { namespaces, summary };
 }
@@ -156,68 +151,75 @@ async function prepareImage(volume: string, target: string): Promise<void> {
   throw new ReplicaError('TARGET', `target of volume ${volume}: ${target} already exists (an image target must be a new file)`);
 }
 
-async function copyReplica(
+/**
+ * Makes every folder and symlink of the replica's namespaces in the targets and lists the copies
+ * of files (a file's further paths become hard links to its first).
+ */
+async function planCopies(
   replica: Replica,
   state: ReplicaState,
   targets: ReadonlyMap<string, string>,
   namespaces: Map<string, Namespace>,
   summary: MaterialiseResult['volumes'],
-  onProgress?: (progress: MaterialiseProgress) => void,
-): Promise<void> {
-  const copies: { from: string; to: string; size: number }[] = [];
-  const links: { from: string; to: string }[] = [];
+): Promise<CopyJob[]> {
+  const jobs: CopyJob[] = [];
   for (const [volume, target] of targets) {
     const v = state.volumes.get(volume);
     if (v?.kind === 'block') {
       const from = replica.imagePath(volume);
       const size = (await stat(from)).size;
-      copies.push({ from, to: target, size });
+      jobs.push({ key: `${volume}\0`, from, to: target, size, links: [] });
       summary.push({ volume, files: 1, bytes: size });
       continue;
     }
     const ns = v?.ns ?? new Namespace();
     namespaces.set(volume, ns);
-    const first = new Map<FileId, string>();
-    let bytes = 0;
+    const first = new Map<FileId, { from: string; to: string; path: string; links: string[] }>();
     for (const [path, e] of ns.sorted()) {
       const to = join(target, path);
       if (e.type === 'dir') await mkdir(to, 0o700);
       else if (e.type === 'symlink') await symlink(e.target, to);
       else {
-        const linked = first.get(e.id);
-        if (linked !== undefined) {
-          links.push({ from: linked, to });
-          continue;
-        }
-        first.set(e.id, to);
-        const from = replica.objectPath(volume, e.id);
-        let size: number;
-        try {
-          size = (await stat(from)).size;
-        } catch (err: unknown) {
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ReplicaError('CORRUPT', `volume ${volume}: object ${from} of ${JSON.stringify(path)} is missing`);
-          throw err;
-        }
-        copies.push({ from, to, size });
-        bytes += size;
+        const seen = first.get(e.id);
+        if (seen !== undefined) seen.links.push(to);
+        else first.set(e.id, { from: replica.objectPath(volume, e.id), to, path, links: [] });
       }
     }
+    const files = [...first];
+    const sizes = await statAll(files.map(([, f]) => f.from));
+    let bytes = 0;
+    files.forEach(([id, f], i) => {
+      const size = sizes[i];
+      if (size === undefined) throw new ReplicaError('CORRUPT', `volume ${volume}: object ${f.from} of ${JSON.stringify(f.path)} is missing`);
+      jobs.push({ key: `${volume}\0${id}`, from: f.from, to: f.to, size, links: f.links });
+      bytes += size;
+    });
     summary.push({ volume, files: first.size, bytes });
   }
-  const total = copies.reduce((sum, c) => sum + c.size, 0);
-  let done = 0;
+  return jobs;
+}
+
+/** Sizes of files, several stats at once; undefined for a file that does not exist. */
+async function statAll(paths: readonly string[]): Promise<(number | undefined)[]> {
+  const sizes: (number | undefined)[] = new Array<number | undefined>(paths.length);
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < copies.length) {
-      const c = copies[next++];
-      if (c === undefined) break;
-      await copyFile(c.from, c.to, COPY_FLAGS);
-      done += c.size;
-      onProgress?.({ phase: 'copy', doneBytes: done, totalBytes: total });
+    for (let i = next++; i < paths.length; i = next++) {
+      try {
+        sizes[i] = (await stat(paths[i] ?? '')).size;
+      } catch (err: unknown) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(COPY_CONCURRENCY, copies.length) }, worker));
-  for (const l of links) await link(l.from, l.to);
+  await Promise.all(Array.from({ length: Math.min(STAT_CONCURRENCY, paths.length) }, worker));
+  return sizes;
+}
+
+interface ReplayTo {
+  fds: FdCache;
+  writes: WritePipeline;
+  copies: CopyQueue;
 }
 
 async function replayInto(
@@ -226,7 +228,7 @@ async function replayInto(
   total: number,
   targets: ReadonlyMap<string, string>,
   namespaces: Map<string, Namespace>,
-  fds: FdCache,
+  { fds, writes, copies }: ReplayTo,
   onProgress?: (progress: MaterialiseProgress) => void,
 ): Promise<void> {
   const every = Math.max(1, Math.floor(total / 100));
@@ -244,24 +246,55 @@ async function replayInto(
     const v = state.volumes.get(item.volume);
     const target = targets.get(item.volume);
     if (fate === 'skip' || v === undefined || target === undefined) continue;
+    const { op } = item;
+    const ns = namespaces.get(item.volume) ?? new Namespace();
     try {
-      if (v.kind === 'block') await replayBlock(fds, item.volume, target, item.op);
-      else await replayFs(fds, item.volume, target, namespaces.get(item.volume) ?? new Namespace(), item.op);
+      if (op.op === 'write') {
+        // The thread pool writes while this thread reads and decompresses the next records;
+        // anything but a write waits until the writes in flight are done.
+        const { key, open } = v.kind === 'block' ? blockFile(item.volume, target, op) : fsFile(item.volume, target, ns, op.id);
+        await writes.write(key, op.offset, op.data.length, async () => {
+          await copies.ready(key);
+          await fds.with(key, open, (fh) => writeAll(fh, op.data, op.offset));
+        });
+        continue;
+      }
+      await writes.drain();
+      await copies.done;
+      if (v.kind === 'block') await replayBlock(fds, item.volume, target, op);
+      else await replayFs(fds, item.volume, target, ns, op);
     } catch (err: unknown) {
-      if (err instanceof NamespaceProblem) throw new ReplicaError('BAD_OP', `${opWhere(item.seq, item.volume, item.op)}: ${err.message}`);
+      if (err instanceof NamespaceProblem) throw new ReplicaError('BAD_OP', `${opWhere(item.seq, item.volume, op)}: ${err.message}`);
       throw err;
     }
   }
-  onProgress?.({ phase: 'replay', doneBytes: total, totalBytes: total });
+  await writes.drain();
+}
+
+interface FileTarget {
+  key: string;
+  open: () => Promise<FileHandle>;
+}
+
+/** Where a write to a block volume goes (its one image). */
+function blockFile(volume: string, image: string, op: Op): FileTarget {
+  if (op.op !== 'write' && op.op !== 'truncate' && op.op !== 'digest') throw new NamespaceProblem('a block volume takes only write, truncate and digest');
+  if (op.id !== 0) throw new NamespaceProblem('a block volume has only id 0');
+  return { key: `${volume}\0`, open: () => open(image, OPEN_EXISTING) };
+}
+
+/** Where a write to file `id` of an fs volume goes (the namespace says it is live, and its path). */
+function fsFile(volume: string, root: string, ns: Namespace, id: FileId): FileTarget {
+  const f = ns.file(id);
+  return { key: `${volume}\0${id}`, open: () => openFile(root, f.paths) };
 }
 
 async function replayBlock(fds: FdCache, volume: string, image: string, op: Op): Promise<void> {
-  if (op.op !== 'write' && op.op !== 'truncate' && op.op !== 'digest') throw new NamespaceProblem('a block volume takes only write, truncate and digest');
-  if (op.id !== 0) throw new NamespaceProblem('a block volume has only id 0');
+  const { key, open } = blockFile(volume, image, op);
   if (op.op === 'digest') return;
-  const fh = await fds.get(`${volume}\0`, () => open(image, OPEN_EXISTING));
+  const fh = await fds.get(key, open);
   if (op.op === 'write') await writeAll(fh, op.data, op.offset);
-  else await fh.truncate(op.size);
+  else if (op.op === 'truncate') await fh.truncate(op.size);
 }
 
 async function replayFs(fds: FdCache, volume: string, root: string, ns: Namespace, op: Op): Promise<void> {
@@ -295,8 +328,8 @@ async function replayFs(fds: FdCache, volume: string, root: string, ns: Namespac
       return;
     case 'write':
     case 'truncate': {
-      const f = ns.file(op.id);
-      const fh = await fds.get(key(op.id), () => openFile(root, f.paths));
+      const { open } = fsFile(volume, root, ns, op.id);
+      const fh = await fds.get(key(op.id), open);
       if (op.op === 'write') await writeAll(fh, op.data, op.offset);
       else await fh.truncate(op.size);
       return;
