@@ -1,13 +1,16 @@
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDiagServer } from './server.ts';
 
+const root = mkdtempSync(join(tmpdir(), 'zcsp-diag-test-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
 describe('diag server', () => {
   it('answers health and identity, and writes the stamp first', async () => {
-    const stampFile = join(mkdtempSync(join(tmpdir(), 'diag-')), 'stamp.json');
+    const stampFile = join(mkdtempSync(join(root, 'diag-')), 'stamp.json');
     const server = await startDiagServer({ port: 0, host: '127.0.0.1', stampFile });
     try {
       assert.equal(await (await fetch(`${server.url}/healthz`)).text(), 'ok');
@@ -21,7 +24,7 @@ describe('diag server', () => {
   });
 
   it('rewrites the stamp with a new seq every interval, always whole', async () => {
-    const stampFile = join(mkdtempSync(join(tmpdir(), 'diag-')), 'stamp.json');
+    const stampFile = join(mkdtempSync(join(root, 'diag-')), 'stamp.json');
     const server = await startDiagServer({ port: 0, host: '127.0.0.1', stampFile, stampEveryMs: 20 });
     try {
       const first = JSON.parse(readFileSync(stampFile, 'utf8')) as { seq: number };

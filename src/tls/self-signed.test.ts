@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, createServer, type TLSSocket } from 'node:tls';
@@ -45,8 +45,9 @@ describe('selfSignedCertificate', () => {
     assert.equal(a.serialNumber.length, 32, '16 bytes');
   });
 
-  it('passes openssl\'s own parser and strict verification', async () => {
+  it('passes openssl\'s own parser and strict verification', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'self-signed-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'tls.crt');
     writeFileSync(file, pair.cert);
     const text = (await run('openssl', ['x509', '-in', file, '-noout', '-text'])).stdout;

@@ -1,7 +1,7 @@
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPki } from './pki.ts';
@@ -10,7 +10,9 @@ const x509 = (file: string, ...what: string[]): string =>
   execFileSync('openssl', ['x509', '-in', file, '-noout', ...what], { encoding: 'utf8' });
 
 describe('createPki', async () => {
-  const pki = await createPki(mkdtempSync(join(tmpdir(), 'pki-')));
+  const dir = mkdtempSync(join(tmpdir(), 'pki-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const pki = await createPki(dir);
 
   it('signs a serving certificate for the loopback and in-cluster names', () => {
     const text = x509(pki.serving.certFile, '-ext', 'subjectAltName');

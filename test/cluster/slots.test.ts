@@ -1,13 +1,16 @@
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { claimSlot, podSubnet } from './slots.ts';
 
+const root = mkdtempSync(join(tmpdir(), 'zcsp-slots-test-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
 describe('claimSlot', () => {
   it('gives distinct slots to clusters side by side and frees them', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'slots-'));
+    const dir = mkdtempSync(join(root, 'slots-'));
     const a = claimSlot(process.pid, dir);
     const b = claimSlot(process.pid, dir);
     assert.notEqual(a.slot, b.slot);
@@ -17,7 +20,7 @@ describe('claimSlot', () => {
     assert.equal(readdirSync(dir).length, 0);
   });
   it('takes over a slot whose owner is dead', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'slots-'));
+    const dir = mkdtempSync(join(root, 'slots-'));
     // Fill every slot with a dead owner (pid 2^22+1 is above any default pid_max in use here).
     for (let s = 10; s <= 250; s++) writeFileSync(join(dir, `${s}.lock`), '4194305');
     const slot = claimSlot(process.pid, dir);
@@ -25,7 +28,7 @@ describe('claimSlot', () => {
     slot.release();
   });
   it('fails clearly when every slot is owned by a live process', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'slots-'));
+    const dir = mkdtempSync(join(root, 'slots-'));
     for (let s = 10; s <= 250; s++) writeFileSync(join(dir, `${s}.lock`), String(process.pid));
     assert.throws(() => claimSlot(process.pid, dir), /no free local-cluster slot/);
   });

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +17,9 @@ const cli = fileURLToPath(new URL('../cluster/cli.ts', import.meta.url));
 
 describe('cluster:up and cluster:down', { timeout: 300_000 }, () => {
   it('starts a cluster in the background, serves kubectl, and stops without a trace', async () => {
-    const dir = join(await mkdtemp(join(tmpdir(), 'zcsp-cli-')), 'cluster');
+    // `down` removes the cluster's folder itself; the one made for it here goes at the end.
+    const parent = await mkdtemp(join(tmpdir(), 'zcsp-cli-'));
+    const dir = join(parent, 'cluster');
     const env = { ...process.env, ZCSP_CLUSTER_DIR: dir };
     const up = await run(process.execPath, [cli, 'up'], { env });
     const lines = up.stdout.trimEnd().split('\n');
@@ -41,5 +43,6 @@ describe('cluster:up and cluster:down', { timeout: 300_000 }, () => {
     assert.deepEqual(findClusterProcesses(state.clusterId), []);
     assert.equal(existsSync(dir), false);
     await assert.rejects(run(process.execPath, [cli, 'status'], { env }), /no local cluster is running/);
+    await rm(parent, { recursive: true });
   });
 });

@@ -1,6 +1,6 @@
 // Seeding a volume's replica from a local copy, then the source's first sync against it: the
 // replica ends up equal to the source whatever the copy held, and only the difference is sent.
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -21,6 +21,7 @@ import { seedSourceProblem, seedVolume } from './seed.ts';
 import { verify } from './verify.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'zcsp-seed-'));
+after(() => rm(root, { recursive: true, force: true }));
 let n = 0;
 const fresh = (): string => join(root, `d${++n}`);
 

@@ -1,9 +1,9 @@
 // Volumes that come and go while a stream runs: which records belong to which life of a volume
 // name, which checkpoints hold a volume, and what the replica keeps of a removed one.
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
-import { access, readFile } from 'node:fs/promises';
+import { access, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReplicaError } from './errors.ts';
@@ -14,6 +14,7 @@ import { diffWithModel, MemoryJournal, Workload, type VolumeModel } from './repl
 import { verify } from './verify.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'zcsp-replica-volumes-'));
+after(() => rm(root, { recursive: true, force: true }));
 let n = 0;
 const fresh = (): string => join(root, `d${++n}`);
 const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false);
