@@ -508,9 +508,9 @@ export class FsCapture implements VolumeCapture {
   }
 
   private async additions(ctx: PassContext, current: ReadonlyMap<string, Seen>): Promise<void> {
-    // What is unchanged is settled in one sweep, and only the rest is sorted and walked: walking
-    // every path with an await each, and sorting them all, cost more than the work itself in a
-    // pass where a few thousand of 22 000 files changed.
+    // What is unchanged is settled in one sweep, and only the rest is sorted and walked: sorting
+    // every path and awaiting each in turn made a hinted pass over 20 000 files with 10 changed
+    // take 63 ms instead of 40.
     const paths: string[] = [];
     for (const [p, now] of current) {
       const e = this.entries.get(p);

@@ -1,13 +1,13 @@
 // Open files by key, at most `limit` at once (least recently used closed first), so replaying many
 // small writes to the same files costs one open each instead of one per write. Safe for writes in
 // flight at once: an open in progress is shared by everyone who asks for the same key meanwhile,
-// and a handle is never closed under a caller who holds it (see `get`).
+// and a handle is never closed while `with` uses it.
 import type { FileHandle } from 'node:fs/promises';
 
 interface Entry {
   /** The open in progress or done; settles before the entry may be closed. */
   handle: Promise<FileHandle>;
-  /** Callers between get() and release(): eviction passes over an entry in use. */
+  /** Callers inside with(): eviction passes over an entry in use. */
   users: number;
 }
 
@@ -25,7 +25,7 @@ export class FdCache {
 
   /** The open handle for `key`, opening it with `open` when it is not open. Marks it written. */
   async get(key: string, open: () => Promise<FileHandle>): Promise<FileHandle> {
-    return this.use(key, open, false);
+    return (await this.use(key, open, false)).fh;
   }
 
   /**
@@ -33,16 +33,15 @@ export class FdCache {
    * once, on different keys or the same one). `close(key)` must not be called meanwhile.
    */
   async with<T>(key: string, open: () => Promise<FileHandle>, fn: (fh: FileHandle) => Promise<T>): Promise<T> {
-    const fh = await this.use(key, open, true);
+    const { fh, entry } = await this.use(key, open, true);
     try {
       return await fn(fh);
     } finally {
-      const e = this.entries.get(key);
-      if (e !== undefined) e.users--;
+      entry.users--;
     }
   }
 
-  private async use(key: string, open: () => Promise<FileHandle>, hold: boolean): Promise<FileHandle> {
+  private async use(key: string, open: () => Promise<FileHandle>, hold: boolean): Promise<{ fh: FileHandle; entry: Entry }> {
     let e = this.entries.get(key);
     if (e !== undefined) {
       this.entries.delete(key);
@@ -70,7 +69,7 @@ export class FdCache {
       throw err;
     }
     this.dirty.add(key);
-    return fh;
+    return { fh, entry: e };
   }
 
   /** Closes least recently used entries not in use until there is room for one more. */

@@ -19,6 +19,10 @@ import { recordFate, type AppliedCheckpoint, type ReplicaState } from './replica
 import { writeAll, type Replica } from './replica.ts';
 import { WritePipeline } from './write-pipeline.ts';
 
+/**
+ * Copy and replay run at once, so their reports interleave; each counts its own bytes, and the
+ * last report is the replay's at its total.
+ */
 export interface MaterialiseProgress {
   phase: 'copy' | 'replay';
   doneBytes: number;
