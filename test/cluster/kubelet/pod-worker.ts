@@ -406,7 +406,7 @@ export class PodWorker {
         this.#log.info({ container: c.name, kind }, message);
         const probe = kind === 'liveness' ? spec.livenessProbe : spec.startupProbe;
         const graceMs = Math.max(MIN_GRACE_MS, (probe?.terminationGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000);
-        void this.#stopInstance(c, instance, new Deadline(Date.now() + graceMs), spec);
+        void this.#stopWithin(c, instance, graceMs, spec);
       },
     });
   }
@@ -417,7 +417,17 @@ export class PodWorker {
     const outcome = await runHandler(hook, this.#handlerContext(spec, instance), graceMs);
     if (outcome.ok || c.current !== instance || instance.terminated !== undefined) return;
     this.#event('Warning', 'FailedPostStartHook', `PostStartHook failed: ${outcome.message ?? ''}`, c.name);
-    await this.#stopInstance(c, instance, new Deadline(Date.now() + graceMs), spec);
+    await this.#stopWithin(c, instance, graceMs, spec);
+  }
+
+  /** Stops one instance with a grace period of its own; the deadline's timer goes with the stop. */
+  async #stopWithin(c: ContainerRuntime, instance: Instance, graceMs: number, spec: V1Container): Promise<void> {
+    const deadline = new Deadline(Date.now() + graceMs);
+    try {
+      await this.#stopInstance(c, instance, deadline, spec);
+    } finally {
+      deadline.cancel();
+    }
   }
 
   /** preStop hook (within the deadline), then the stop signal, then SIGKILL at the deadline. */
