@@ -62,10 +62,11 @@ export const ChartValues = z.strictObject({
       .describe('Image repository of zcsp (one image for every role), without the tag.'),
     tag: z.string().regex(/^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/).default('')
       .describe('Image tag; empty means the chart\'s appVersion.'),
-    pullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
+    pullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent')
+      .describe('How the operator, the console, and the VRA, ZCC and restore pods the operator makes pull the image.'),
   }).prefault({}),
   imagePullSecrets: z.array(z.strictObject({ name: z.string().max(253).regex(whole(DNS_SUBDOMAIN)) })).default([])
-    .describe('Secrets for pulling the image.'),
+    .describe('Secrets in the release namespace for pulling the image: the operator\'s and console\'s pods, and the VRA and ZCC pods the operator makes there.'),
   replicaCount: z.int().min(1).max(5).default(2).describe('Operator replicas; one leads (Lease), the others stand by.'),
   crds: z.strictObject({
     install: z.boolean().default(true).describe('Install and upgrade the zcsp.io CRDs with the chart (they are kept on uninstall).'),

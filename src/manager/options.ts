@@ -15,8 +15,10 @@ export interface ManagerFlags {
 export const MANAGER_HELP = `usage: zcsp manager [options]
 
 Runs the operator's controllers (Zorg, ServiceProfile, Site, ZCC). Reads POD_NAMESPACE (the
-provider namespace) and ZCSP_IMAGE (the image of VRA and ZCC pods) from the environment; the
-Helm chart sets both. Credentials: in-cluster, or KUBECONFIG outside a cluster.
+provider namespace) and ZCSP_IMAGE (the image of VRA and ZCC pods) from the environment, and
+optionally ZCSP_IMAGE_PULL_POLICY and ZCSP_IMAGE_PULL_SECRETS (secret names, comma-separated) for
+how those pods pull it; the Helm chart sets them all. Credentials: in-cluster, or KUBECONFIG
+outside a cluster.
 
   --http-port N          /metrics, /healthz, /readyz (default 8080)
   --workers N            concurrent reconciles per controller (default 4)

@@ -8,6 +8,7 @@ import { chartMetadata, chartValuesFile } from './support/chart-files.ts';
 import { INVARIANTS } from './support/invariants.ts';
 import { find, ofKind, renderSet, workload, type RenderedSet } from './support/rendered-set.ts';
 import { VALUE_SETS } from './value-sets.ts';
+import { configFromEnv } from '../../src/controllers/config.ts';
 
 // All at once: helm is a separate process each time, so the table costs about one rendering.
 const rendered = new Map(VALUE_SETS.map((set) => [set.name, renderSet(set)]));
@@ -82,5 +83,20 @@ describe('chart templates: what particular sets are for', () => {
       assert.equal(w.pod.imagePullSecrets?.[0]?.name, 'regcred', name);
       assert.equal(w.pod.containers[0]?.image, 'registry.example.com/zcsp:0.2.0', name);
     }
+  });
+
+  it('the operator reads the image, its pull policy and pull secrets as the chart sets them, for the pods it makes', async () => {
+    const envOf = async (set: string): Promise<NodeJS.ProcessEnv> => {
+      const env: NodeJS.ProcessEnv = { POD_NAMESPACE: 'zcsp-system' };
+      for (const e of workload(await renderingOf(set), 'zcsp-manager').pod.containers[0]?.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
+      return env;
+    };
+    const mirror = configFromEnv(await envOf('image from a mirror, pinned, always pulled, with pull secrets'));
+    assert.equal(mirror.image, 'registry.example.com:5000/mirror/zcsp:v0.2.0-rc.1');
+    assert.equal(mirror.imagePullPolicy, 'Always');
+    assert.deepEqual(mirror.imagePullSecrets, ['regcred', 'mirror.example.com']);
+    const defaults = configFromEnv(await envOf('defaults'));
+    assert.equal(defaults.imagePullPolicy, 'IfNotPresent');
+    assert.deepEqual(defaults.imagePullSecrets, []);
   });
 });

@@ -63,7 +63,7 @@ export function processes(): ProcessMetrics[] {
   const noStreams = new StreamRegistry(join(tmpdir(), 'zcsp-docs-no-streams'), silentLogger());
   const zcc = new Registry();
   proxyMetrics(zcc);
-  const controllers = operatorControllers({ namespace: '<namespace>', image: 'image', managedByLabel: 'app.kubernetes.io/managed-by' }).map((c) => c.name);
+  const controllers = operatorControllers({ namespace: '<namespace>', image: 'image', imagePullSecrets: [], managedByLabel: 'app.kubernetes.io/managed-by' }).map((c) => c.name);
   const managerMetrics = describeRegistry(manager);
   const labelled = (label: string): string[] => managerMetrics.filter((m) => m.labels.includes(label)).map((m) => m.name);
   return [

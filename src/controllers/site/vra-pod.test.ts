@@ -87,6 +87,16 @@ describe('desiredVraPod', () => {
     assert.equal(c.resources, undefined);
     assert.equal(must(c.volumeMounts)[2]?.mountPath, '/host/var/lib/kubelet', 'the default host path');
   });
+
+  it('pulls as the operator was told to, with its pull secrets; with neither, the spec (and its hash) as before', () => {
+    const pulling = OperatorConfig.parse({ ...config, imagePullPolicy: 'Always', imagePullSecrets: ['regcred', 'mirror'] });
+    const spec = vraPodSpec(pulling, 'dr', dr.spec, 'dr-1');
+    assert.equal(must(spec.containers[0]).imagePullPolicy, 'Always');
+    assert.deepEqual(spec.imagePullSecrets, [{ name: 'regcred' }, { name: 'mirror' }]);
+    assert.notEqual(specHash(spec), specHash(vraPodSpec(config, 'dr', dr.spec, 'dr-1')), 'a new pull setting replaces the VRAs');
+    assert.equal('imagePullSecrets' in vraPodSpec(config, 'dr', dr.spec, 'dr-1'), false);
+    assert.equal('imagePullPolicy' in container, false);
+  });
 });
 
 describe('vraSecurityContext', () => {

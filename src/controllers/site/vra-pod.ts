@@ -17,7 +17,7 @@ import type { V1PodSpec, V1SecurityContext, V1Toleration, V1Volume, V1VolumeMoun
 import type { Site } from '../../crds/site.ts';
 import type { PersistentVolumeClaim, Pod } from '../../kube/objects.ts';
 import { canonicalJson, childName } from '../../runtime/index.ts';
-import { MANAGED_BY, type OperatorConfig } from '../config.ts';
+import { MANAGED_BY, pullPolicy, pullSecrets, type OperatorConfig } from '../config.ts';
 import {
   ANNOTATION_NODE, ANNOTATION_SITE, ANNOTATION_SPEC_HASH, LABEL_NODE, LABEL_ROLE, LABEL_SITE, ROLE_VRA, VRA_CONTROL_PORT, VRA_CONTROL_PORT_NAME,
   VRA_HEALTH_PORT, VRA_HEALTH_PORT_NAME, VRA_PORT, VRA_PORT_NAME, labelValue,
@@ -125,9 +125,11 @@ export function vraPodSpec(config: OperatorConfig, siteName: string, spec: SiteS
     restartPolicy: 'Always',
     // Time to fsync and close the journal.
     terminationGracePeriodSeconds: 60,
+    ...pullSecrets(config),
     containers: [{
       name: 'vra',
       image: spec.vra.image ?? config.image,
+      ...pullPolicy(config),
       args: [
         'vra', '--port', String(VRA_PORT), '--control-port', String(VRA_CONTROL_PORT), '--health-port', String(VRA_HEALTH_PORT),
         '--data-dir', VRA_DATA_DIR, '--control-token-file', `${VRA_CONTROL_DIR}/token`,

@@ -44,6 +44,11 @@ describe('ZCC children', () => {
     assert.deepEqual(c.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     assert.deepEqual(c.volumeMounts, [{ name: 'credentials', mountPath: '/etc/zcsp/zcc', readOnly: true }]);
     assert.deepEqual(pod.volumes, [{ name: 'credentials', secret: { secretName: 'acme-credentials', defaultMode: 0o440 } }]);
+    assert.equal(pod.imagePullSecrets, undefined);
+    assert.equal(c.imagePullPolicy, undefined);
+    const pulling = desiredDeployment(OperatorConfig.parse({ ...config, imagePullPolicy: 'IfNotPresent', imagePullSecrets: ['regcred'] }), ref, { replicas: 2, secretName: 'acme-credentials', credentialsHash: 'abcd' });
+    assert.deepEqual(pulling.spec?.template.spec?.imagePullSecrets, [{ name: 'regcred' }]);
+    assert.equal(pulling.spec.template.spec.containers[0]?.imagePullPolicy, 'IfNotPresent');
   });
 
   it('a Service of the asked type on port 9443 in front of the connector pods', () => {

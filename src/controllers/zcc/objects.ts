@@ -7,7 +7,7 @@ import type { Deployment, Role, RoleBinding, Service, ServiceAccount } from '../
 import { canonicalJson, childName, type ConfigMap, type Secret } from '../../runtime/index.ts';
 import { selfSignedCertificate } from '../../tls/self-signed.ts';
 import { ROUTES_KEY, encodeRoutes, routesConfigMapName } from '../../zcc/routes.ts';
-import { MANAGED_BY, type OperatorConfig } from '../config.ts';
+import { MANAGED_BY, pullPolicy, pullSecrets, type OperatorConfig } from '../config.ts';
 import { ANNOTATION_CREDENTIALS_HASH, LABEL_ROLE, LABEL_ZCC, LABEL_ZORG, ROLE_ZCC, labelValue } from '../labels.ts';
 
 export { routesConfigMapName };
@@ -147,6 +147,7 @@ export function desiredDeployment(config: OperatorConfig, ref: ZccRef, options: 
           enableServiceLinks: false,
           securityContext: { runAsNonRoot: true, runAsUser: NONROOT, runAsGroup: NONROOT, fsGroup: NONROOT, seccompProfile: { type: 'RuntimeDefault' } },
           terminationGracePeriodSeconds: 30,
+          ...pullSecrets(config),
           // Replicas on different nodes when there are enough.
           affinity: {
             podAntiAffinity: {
@@ -159,6 +160,7 @@ export function desiredDeployment(config: OperatorConfig, ref: ZccRef, options: 
           containers: [{
             name: 'zcc',
             image: config.image,
+            ...pullPolicy(config),
             args: [
               'zcc', '--listen', `0.0.0.0:${ZCC_PORT}`, '--health-port', String(ZCC_HEALTH_PORT),
               '--zorg', ref.zorg, '--routes', routesConfigMapName(ref.name), '--credentials-dir', CREDENTIALS_DIR,

@@ -52,3 +52,12 @@ app.kubernetes.io/component: console
 {{- define "zcsp.image" -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
 {{- end -}}
+
+{{/* The image pull secrets' names, comma-separated: what the operator gives the pods it makes. */}}
+{{- define "zcsp.pullSecretNames" -}}
+{{- $names := list -}}
+{{- range .Values.imagePullSecrets -}}
+{{- $names = append $names .name -}}
+{{- end -}}
+{{- join "," $names -}}
+{{- end -}}

@@ -110,7 +110,7 @@ export async function restoreVolumes(i: StepInput, where: Where, record: Operati
     const target: RestoreTarget = {
       vpg: ref, namespace: ns, source: c.claim, size: c.size,
       storageClassName: i.vpg.spec.recovery.storageClassName ?? c.claim.spec?.storageClassName ?? undefined,
-      checkpointId: cp.id, nodeSelector: side.side.nodeSelector, image: side.side.image,
+      checkpointId: cp.id, nodeSelector: side.side.nodeSelector, image: side.side.image, imagePullPolicy: side.side.imagePullPolicy,
       vra: { host: side.side.vra.host, port: side.side.vra.port, cert: identity.cert, servername: identity.servername },
     };
     await startRestore(i, side.side, target, Number(cp.id), name);

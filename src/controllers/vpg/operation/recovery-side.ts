@@ -16,6 +16,8 @@ export interface RecoverySide {
   vra: VraEndpoint;
   /** The VRA pod's image: the restore pods run the same version as the VRA that serves the export. */
   image: string;
+  /** Its pull policy too; not its pull secrets: those are in the provider namespace, restore pods in the tenant's. */
+  imagePullPolicy: string | undefined;
   nodeSelector: Record<string, string>;
   streamId: string;
 }
@@ -38,6 +40,7 @@ export function recoverySide(cache: CacheReader, config: OperatorConfig, vpg: VP
     side: {
       vra: { uid: pod.metadata?.uid ?? '', host: pod.status.podIP, port: VRA_CONTROL_PORT },
       image: pod.spec?.containers[0]?.image ?? config.image,
+      imagePullPolicy: pod.spec?.containers[0]?.imagePullPolicy ?? config.imagePullPolicy,
       nodeSelector: site.spec.nodeSelector,
       streamId: placement.streamId,
     },

@@ -49,6 +49,11 @@ describe('restore objects', () => {
       volumes: ['app-data', restoreName(target)],
     });
     assert.equal(JSON.stringify(job).includes('secret-token'), false, 'the token is only in the Secret');
+    assert.equal(pod.containers[0]?.imagePullPolicy, undefined);
+    // Pulled as the recovery VRA is (its pull secrets are in the provider namespace, not here).
+    const pulled = restoreJob({ ...target, imagePullPolicy: 'Always' }, exp).spec?.template.spec;
+    assert.equal(pulled?.containers[0]?.imagePullPolicy, 'Always');
+    assert.equal(pulled.imagePullSecrets, undefined);
   });
 
   it('names long claims within 63 characters, uniquely', () => {

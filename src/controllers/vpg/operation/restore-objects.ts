@@ -25,6 +25,8 @@ export interface RestoreTarget {
   /** The recovery Site's node selector: the restore pod (and so the new volume) lands on that site. */
   nodeSelector: Record<string, string>;
   image: string;
+  /** The recovery VRA's pull policy (unset: Kubernetes' default for the tag). */
+  imagePullPolicy?: string | undefined;
   /** The recovery VRA's control endpoint and the certificate it serves. */
   vra: { host: string; port: number; cert: string; servername: string };
 }
@@ -99,6 +101,7 @@ export function restoreJob(t: RestoreTarget, exp: Export): Job {
           containers: [{
             name: 'restore',
             image: t.image,
+            ...(t.imagePullPolicy !== undefined && { imagePullPolicy: t.imagePullPolicy }),
             args: [
               'restore', '--from', `https://${t.vra.host}:${t.vra.port}${exp.path}`,
               '--token-file', `${EXPORT_MOUNT}/token`, '--ca-file', `${EXPORT_MOUNT}/ca.crt`, '--servername', t.vra.servername,
