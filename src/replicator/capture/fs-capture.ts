@@ -345,7 +345,10 @@ export class FsCapture implements VolumeCapture {
       await scanTree(this.root, '', view, counts, options);
     } else {
       this.passesSinceFull++;
-      view = new Map(this.view);
+      // Patched in place, not copied: the pass keeps it only if it completes, and until then
+      // there is no base (a pass that fails here or later walks the whole tree next time).
+      view = this.view ?? new Map<string, Seen>();
+      this.view = undefined;
       await this.rescan(view, hinted, moved ?? hinted, counts, options);
     }
     if (hints !== undefined) {
