@@ -35,7 +35,7 @@ export class CopyQueue {
   private next = 0;
   private failure: { error: Error } | undefined;
   private copiedBytes = 0;
-  readonly totalBytes: number;
+  private readonly totalBytes: number;
 
   constructor(jobs: readonly CopyJob[], concurrency: number, onCopied?: (doneBytes: number, totalBytes: number) => void) {
     this.jobs = [...jobs];

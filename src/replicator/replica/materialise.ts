@@ -203,20 +203,15 @@ async function planCopies(
   return jobs;
 }
 
-/** Sizes of files, several stats at once; undefined for a file that does not exist. */
+/** Sizes of files, a few stats at a time; undefined for a file that does not exist. */
 async function statAll(paths: readonly string[]): Promise<(number | undefined)[]> {
-  const sizes: (number | undefined)[] = new Array<number | undefined>(paths.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = next++; i < paths.length; i = next++) {
-      try {
-        sizes[i] = (await stat(paths[i] ?? '')).size;
-      } catch (err: unknown) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(STAT_CONCURRENCY, paths.length) }, worker));
+  const sizeOf = (path: string): Promise<number | undefined> =>
+    stat(path).then((st) => st.size, (err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    });
+  const sizes: (number | undefined)[] = [];
+  for (let i = 0; i < paths.length; i += STAT_CONCURRENCY) sizes.push(...(await Promise.all(paths.slice(i, i + STAT_CONCURRENCY).map(sizeOf))));
   return sizes;
 }
 
