@@ -70,10 +70,14 @@ export class Connection {
     return this.sendFrame(encodeMessage(m));
   }
 
-  sendFrame(frame: Buffer): boolean {
+  /** `written` runs once the socket is done with `frame` (not if the write fails). */
+  sendFrame(frame: Buffer, written?: () => void): boolean {
     if (this.ended) return false;
     this.bytesOut += frame.length;
-    return this.socket.write(frame);
+    if (written === undefined) return this.socket.write(frame);
+    return this.socket.write(frame, (err) => {
+      if (err === null || err === undefined) written();
+    });
   }
 
   /** Resolves when the socket takes more (or the link ended). */

@@ -96,6 +96,24 @@ describe('sender', () => {
     assert.equal(s.needsDeltaSync, false);
   });
 
+  it('uses frame memory again once the socket has written it, and every record arrives intact', async () => {
+    const { journal } = stream('frames');
+    const s = sender('frames', { bufferBytes: 64 * 1024 * 1024 });
+    await s.waitConnected();
+    // 24 MiB in 1 MiB frames, with the hop not reading for a while, so that writes wait in the
+    // socket: memory used again too early would send one frame's bytes under another's header
+    // (a bad CRC) or records of the wrong seq.
+    proxy.stall('up');
+    const records = Array.from({ length: 96 }, (_, i) => write(i, 256 * 1024));
+    const seqs = await pushAll(s, records);
+    await new Promise((r) => setTimeout(r, 300));
+    proxy.resume('up');
+    await s.waitDurable(seqs.at(-1) ?? 0);
+    assert.deepEqual(journal.records.map((r) => r.bytes), records.map((r) => encodeRecord(r, { compress: true })));
+    const { made, reused } = s.frameMemory;
+    assert.ok(made <= 8 && reused >= 16, `made ${made}, reused ${reused}`);
+  });
+
   it('continues after the receiver\'s durableSeq when it has no state of its own', async () => {
     const journal = new MemoryJournal();
     await journal.append([1, 2, 3, 4, 5].map((seq) => ({ seq, bytes: encodeRecord(write(seq)) })));

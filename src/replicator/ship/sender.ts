@@ -8,9 +8,10 @@ import type { Manifest } from '../manifest.ts';
 import type { Record } from '../ops.ts';
 import { MAX_PAYLOAD_BYTES, ProtocolError } from '../wire/frame.ts';
 import { decodeManifest, MAX_MANIFEST_BYTES } from '../wire/manifest-codec.ts';
-import { encodeRecordsFrame, PER_RECORD_OVERHEAD, RECORDS_OVERHEAD, VOLUME_RESET, type Checkpoint, type Message } from '../wire/messages.ts';
+import { encodeRecordsFrame, PER_RECORD_OVERHEAD, RECORDS_OVERHEAD, recordsFrameBytes, VOLUME_RESET, type Checkpoint, type Message } from '../wire/messages.ts';
 import { TokenBucket, type BucketStats } from './bandwidth.ts';
 import { Connection, LinkError } from './connection.ts';
+import { FramePool } from './frame-pool.ts';
 import { SILENT, type Logger } from '../log.ts';
 import { RecordBuffer } from './record-buffer.ts';
 
@@ -134,6 +135,7 @@ export class Sender {
   private readonly batchBytes: number;
   private readonly stallMs: number;
   private readonly compress: boolean;
+  private readonly frames: FramePool;
 
   private state: SenderState = 'connecting';
   private closed = false;
@@ -185,6 +187,10 @@ export class Sender {
     this.batchBytes = Math.min(options.batchBytes ?? 1024 * 1024, MAX_PAYLOAD_BYTES / 2);
     this.stallMs = options.stallMs ?? 30_000;
     this.compress = options.compress ?? true;
+    // A frame holds up to batchBytes of records and 4 bytes per record: room for an eighth more
+    // covers a frame of records of 32 bytes or more; a frame that does not fit, or one larger
+    // record alone, gets memory of its own.
+    this.frames = new FramePool(RECORDS_OVERHEAD + this.batchBytes + Math.ceil(this.batchBytes / 8));
     this.closing = new Promise<never>((_, reject) => (this.signalClosed = reject));
     this.closing.catch(() => undefined);
     this.running = this.run();
@@ -282,6 +288,12 @@ export class Sender {
       ...(this.rttMs === undefined ? {} : { rttMs: this.rttMs }),
       bandwidth: { rate: this.bucket.rate, ...this.bucket.stats },
     };
+  }
+
+  /** Frame memory made and used again (see frame-pool.ts). */
+  get frameMemory(): { made: number; reused: number } {
+    const { made, reused } = this.frames.stats;
+    return { made, reused };
   }
 
   /** Stops at once: the link is cut, waiting pushes resolve false, waiters reject (Closed). */
@@ -614,16 +626,20 @@ export class Sender {
       const maxBytes = Math.min(this.batchBytes, MAX_PAYLOAD_BYTES - RECORDS_OVERHEAD);
       const { records, bytes } = this.buffer.slice(fromSeq, maxBytes, Math.floor(maxBytes / (PER_RECORD_OVERHEAD + 1)));
       if (records.length === 0) throw new Error(`send buffer has no record ${fromSeq} (holds up to ${this.buffer.nextSeq - 1})`);
-      const frame = encodeRecordsFrame(fromSeq, records);
+      const memory = FramePool.reusesAfterWrite(conn.socket) ? this.frames.take(recordsFrameBytes(records)) : undefined;
+      const frame = encodeRecordsFrame(fromSeq, records, memory);
       await this.bucket.take(frame.length);
-      if (generation !== this.generation || conn.closed) continue;
+      if (generation !== this.generation || conn.closed) {
+        if (memory !== undefined) this.frames.give(memory);
+        continue;
+      }
       const lastSeq = fromSeq + records.length - 1;
       if (fromSeq <= this.highestSent) this.counters.resentRecords += Math.min(records.length, this.highestSent - fromSeq + 1);
       this.highestSent = Math.max(this.highestSent, lastSeq);
       this.sentSeq = lastSeq;
       this.unackedSentBytes += bytes;
       this.counters.wireBytes += frame.length;
-      if (!conn.sendFrame(frame)) await conn.drain();
+      if (!conn.sendFrame(frame, memory === undefined ? undefined : () => this.frames.give(memory))) await conn.drain();
     }
   }
 }

@@ -3,7 +3,7 @@
 //
 //   str8 := u8 length | UTF-8      str16 := u16 length | UTF-8      u48 := 6 bytes big-endian
 import { MAX_UINT48 } from '../ops.ts';
-import { allocFrame, encodeFrame, HEADER_BYTES, ProtocolError, sealFrame, type Frame } from './frame.ts';
+import { allocFrame, encodeFrame, HEADER_BYTES, ProtocolError, REPLICATION_FRAMES, sealFrame, type Frame } from './frame.ts';
 
 export const MESSAGE_TYPES = {
   hello: 1,
@@ -143,12 +143,17 @@ export function encodeMessage(m: Message): Buffer {
  * A RECORDS frame written straight from the buffered records, each given as the parts it was
  * encoded in (codec.ts, encodeRecordParts): one copy, into the frame.
  */
-export function encodeRecordsFrame(firstSeq: number, records: readonly (readonly Uint8Array[])[]): Buffer {
-  seqField('records firstSeq', firstSeq);
-  let length = 6 + 4;
+/** Bytes of the RECORDS frame encodeRecordsFrame makes of `records`. */
+export function recordsFrameBytes(records: readonly (readonly Uint8Array[])[]): number {
+  let length = HEADER_BYTES + 6 + 4 + 4 * records.length;
   for (const parts of records) for (const p of parts) length += p.length;
-  length += 4 * records.length;
-  const frame = allocFrame(MESSAGE_TYPES.records, length);
+  return length;
+}
+
+/** A RECORDS frame, in new memory or, with `into` (at least recordsFrameBytes long), at its start. */
+export function encodeRecordsFrame(firstSeq: number, records: readonly (readonly Uint8Array[])[], into?: Buffer): Buffer {
+  seqField('records firstSeq', firstSeq);
+  const frame = allocFrame(MESSAGE_TYPES.records, recordsFrameBytes(records) - HEADER_BYTES, REPLICATION_FRAMES, into);
   let at = frame.writeUIntBE(firstSeq, HEADER_BYTES, 6);
   at = frame.writeUInt32BE(records.length, at);
   for (const parts of records) {
