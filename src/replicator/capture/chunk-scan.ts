@@ -19,8 +19,12 @@ export interface ChunkScan {
   data: Uint8Array<ArrayBuffer>;
 }
 
-/** Hashes `chunk`'s blocks and packs those whose hash differs from `old` (the replica's). */
-export function diffChunk(chunk: Uint8Array, old: Uint8Array): ChunkScan {
+/**
+ * Hashes `chunk`'s blocks and packs those whose hash differs from `old` (the replica's). With
+ * `own` (the chunk itself, in memory the caller gives away), a chunk whose blocks all changed is
+ * not copied: its data is `own`.
+ */
+export function diffChunk(chunk: Uint8Array, old: Uint8Array, own?: Uint8Array<ArrayBuffer>): ChunkScan {
   const blocks = Math.ceil(chunk.length / BLOCK_SIZE);
   const hashes = new Uint8Array(blocks * HASH_BYTES);
   hashBlocksInto(chunk, hashes);
@@ -32,6 +36,7 @@ export function diffChunk(chunk: Uint8Array, old: Uint8Array): ChunkScan {
       bytes += Math.min(BLOCK_SIZE, chunk.length - b * BLOCK_SIZE);
     }
   }
+  if (own !== undefined && own.length === chunk.length && bytes === chunk.length) return { length: chunk.length, hashes, changed, data: own };
   const data = new Uint8Array(bytes);
   for (let b = 0, at = 0; b < blocks; b++) {
     if (changed[b] === 0) continue;

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BLOCK_SIZE, HASH_BYTES, blockHash } from '../hash.ts';
 import type { Op } from '../ops.ts';
-import { readBuffers, resizedHashes, syncContent } from './content-sync.ts';
+import { diffChunk } from './chunk-scan.ts';
+import { resizedHashes, syncContent } from './content-sync.ts';
 import { hashBlocks } from './hash-pool.ts';
 
 const h = (i: number): Uint8Array => new Uint8Array(HASH_BYTES).fill(i);
@@ -28,31 +29,52 @@ describe('resizedHashes', () => {
   });
 });
 
-describe('syncContent from data read ahead', () => {
-  /** Syncs `data` against a replica whose hashes are right except for the blocks in `stale`. */
-  async function writes(data: Buffer, stale: number[], dataOwned: boolean): Promise<Extract<Op, { op: 'write' }>[]> {
-    const hashes = hashBlocks(data);
-    for (const b of stale) hashes[b * HASH_BYTES] = (hashes[b * HASH_BYTES] ?? 0) ^ 1;
-    const out: Extract<Op, { op: 'write' }>[] = [];
+describe('syncContent from a content read ahead', () => {
+  /** Syncs `content`, compared ahead with `state` (as the replica has it), and returns its ops. */
+  async function ops(content: Buffer, state: { size: number; hashes: Uint8Array }): Promise<Op[]> {
+    const out: Op[] = [];
+    const scanned = diffChunk(content, state.hashes);
     await syncContent({
-      data, dataOwned, size: data.length, id: 1, state: { size: data.length, hashes }, chunkBytes: 16 * BLOCK_SIZE, buffers: readBuffers(16 * BLOCK_SIZE), writeBytes: 16 * BLOCK_SIZE,
+      scanned, size: content.length, id: 1, state, chunkBytes: 16 * BLOCK_SIZE, buffers: [], writeBytes: 2 * BLOCK_SIZE,
       emit: (op) => {
-        if (op.op === 'write') out.push(op);
+        out.push(op);
         return Promise.resolve();
       },
     });
     return out;
   }
 
-  it('sends writes covering at least half of owned data as views of it, smaller ones and others\' data as copies', async () => {
-    const data = Buffer.from(new Uint8Array(4 * BLOCK_SIZE).map((_, i) => i * 7));
-    const views = (ws: Extract<Op, { op: 'write' }>[]): boolean[] => ws.map((w) => w.data.buffer === data.buffer);
-    // Blocks 0..1 are half of it: a view; block 3 alone is a quarter: a copy.
-    const owned = await writes(data, [0, 1, 3], true);
-    assert.deepEqual(owned.map((w) => [w.offset, w.data.length]), [[0, 2 * BLOCK_SIZE], [3 * BLOCK_SIZE, BLOCK_SIZE]]);
-    assert.deepEqual(views(owned), [true, false]);
-    for (const w of owned) assert.deepEqual(Buffer.from(w.data), data.subarray(w.offset, w.offset + w.data.length));
-    // Not owned (a buffer the caller reuses): always copies.
-    assert.deepEqual(views(await writes(data, [0, 1, 3], false)), [false, false]);
+  it('writes the changed blocks as views of what was read ahead, runs cut at writeBytes, and takes the new hashes', async () => {
+    const content = Buffer.from(new Uint8Array(5 * BLOCK_SIZE).map((_, i) => i * 7));
+    const hashes = hashBlocks(content);
+    for (const b of [0, 1, 2, 4]) hashes[b * HASH_BYTES] = (hashes[b * HASH_BYTES] ?? 0) ^ 1;
+    const state = { size: content.length, hashes: new Uint8Array(hashes) };
+    const writes = (await ops(content, state)).filter((op) => op.op === 'write');
+    assert.deepEqual(writes.map((w) => [w.offset / BLOCK_SIZE, w.data.length / BLOCK_SIZE]), [[0, 2], [2, 1], [4, 1]]);
+    for (const w of writes) assert.deepEqual(Buffer.from(w.data), content.subarray(w.offset, w.offset + w.data.length));
+    // Views of one packed buffer of the changed blocks: nothing copied.
+    assert.equal(new Set(writes.map((w) => w.data.buffer)).size, 1);
+    assert.deepEqual(Buffer.from(state.hashes), hashBlocks(content));
+  });
+
+  it('truncates first when the size changed, and still writes what the replica lacks', async () => {
+    const old = Buffer.from(new Uint8Array(3 * BLOCK_SIZE + 100).map((_, i) => i * 3));
+    // Grown: the old short last block and what is past it are written; shrunk into a block: that block.
+    for (const size of [5 * BLOCK_SIZE + 7, 2 * BLOCK_SIZE + 50, 2 * BLOCK_SIZE, 0]) {
+      const content = Buffer.concat([old, Buffer.alloc(6 * BLOCK_SIZE, 9)]).subarray(0, size);
+      const state = { size: old.length, hashes: new Uint8Array(hashBlocks(old)) };
+      const done = await ops(content, state);
+      assert.deepEqual(done[0], { op: 'truncate', id: 1, size }, `size ${size}`);
+      const replica = Buffer.alloc(size);
+      old.copy(replica, 0, 0, Math.min(size, old.length));
+      for (const op of done) if (op.op === 'write') Buffer.from(op.data).copy(replica, op.offset);
+      assert.deepEqual(replica, content, `size ${size}`);
+      assert.deepEqual([state.size, Buffer.from(state.hashes)], [size, hashBlocks(content)], `size ${size}`);
+    }
+  });
+
+  it('refuses a content read ahead that is more than one chunk', async () => {
+    const content = Buffer.alloc(17 * BLOCK_SIZE);
+    await assert.rejects(ops(content, { size: 0, hashes: new Uint8Array(0) }), /content of 1114112 bytes read ahead, more than a chunk \(1048576\)/);
   });
 });

@@ -18,15 +18,14 @@ export interface ContentState {
 export type Emit = (op: Op) => Promise<void>;
 
 export interface SyncOptions {
-  /** Where to read: an open file, or its content already read (a small file read ahead). */
+  /** Where to read: an open file. */
   handle?: FileHandle;
-  data?: Buffer;
   /**
-   * `data` is the caller's to give away (nothing reuses it): writes that cover at least half of it
-   * are sent as views of it instead of copies. Half: a view keeps all of `data` in memory while the
-   * send buffer counts only the write, and that must stay within twice what is counted.
+   * Or the whole content, already read, hashed and compared with `state.hashes` as they were
+   * before this call (a small file read ahead, see small-files.ts); at most chunkBytes. A truncate
+   * here cannot make that comparison wrong: a block it cuts or extends had a hash of other length.
    */
-  dataOwned?: boolean;
+  scanned?: ChunkScan;
   /** The size to bring the replica to (from fstat, or the device size). */
   size: number;
   id: number;
@@ -36,15 +35,12 @@ export interface SyncOptions {
   chunkBytes: number;
   /**
    * Buffers of chunkBytes, reused from call to call (write data is copied out of them): as many
-   * chunks are read ahead as there are buffers. With `data`, only their number counts.
+   * chunks are read ahead as there are buffers.
    */
   buffers: readonly Buffer[];
-  /** A chunk's block hashes when they are known already (a small file read ahead); default: hashed here. */
-  hash?: ((chunk: Buffer) => Promise<Buffer>) | undefined;
   /**
    * Reads, hashes and compares chunks somewhere else (HashPool.scan on `handle`'s fd), `ahead` of
-   * them in flight, handing back only the changed blocks: when given, `buffers` and `hash` are
-   * not used.
+   * them in flight, handing back only the changed blocks: when given, `buffers` are not used.
    */
   scan?: { run: (pos: number, want: number, old: Uint8Array) => Promise<ChunkScan>; ahead: number } | undefined;
   /** Largest write; a multiple of BLOCK_SIZE. */
@@ -113,12 +109,12 @@ export async function syncContent(o: SyncOptions): Promise<SyncResult> {
     state.size = size;
     result.ops++;
   };
+  const scanned = o.scanned;
+  if (scanned !== undefined && o.size > o.chunkBytes) throw new Error(`syncContent: content of ${o.size} bytes read ahead, more than a chunk (${o.chunkBytes})`);
   if (o.size !== state.size) await truncate(o.size);
-  const hashOf = o.hash ?? ((chunk: Buffer) => Promise.resolve(hashBlocks(chunk)));
   const readAt = async (pos: number, buf: Buffer): Promise<Buffer> => {
     const want = Math.min(o.chunkBytes, o.size - pos);
-    if (o.data !== undefined) return o.data.subarray(pos, pos + want);
-    if (handle === undefined) throw new Error('syncContent needs a handle or data');
+    if (handle === undefined) throw new Error('syncContent needs a handle or a scanned content');
     let got = 0;
     while (got < want) {
       const { bytesRead } = await handle.read(buf, got, want - got, pos + got);
@@ -146,8 +142,9 @@ export async function syncContent(o: SyncOptions): Promise<SyncResult> {
     work: Promise<Chunk>;
   }
   const scan = o.scan;
-  // A scan's chunks need no buffer here: `ahead` empty slots stand for the chunks in flight.
-  const free: (Buffer | undefined)[] = scan === undefined ? [...o.buffers] : Array.from({ length: scan.ahead }, () => undefined);
+  const toChunk = (r: ChunkScan): Chunk => ({ length: r.length, data: Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength), hashes: r.hashes, changed: r.changed });
+  // A scan's chunks need no buffer here: empty slots stand for the chunks in flight.
+  const free: (Buffer | undefined)[] = scanned !== undefined ? [undefined] : scan === undefined ? [...o.buffers] : Array.from({ length: scan.ahead }, () => undefined);
   const queue: InFlight[] = [];
   let next = 0;
   let stop = false;
@@ -156,14 +153,16 @@ export async function syncContent(o: SyncOptions): Promise<SyncResult> {
       const buf = free.pop();
       // A scan's slots are empty; a read needs a buffer, checked before the chunk is taken.
       let start: ((pos: number, want: number) => Promise<Chunk>) | undefined;
-      if (scan !== undefined) {
+      if (scanned !== undefined) {
+        start = () => Promise.resolve(toChunk(scanned));
+      } else if (scan !== undefined) {
         start = (pos, want) => {
           const first = pos / BLOCK_SIZE;
           const old = state.hashes.slice(first * HASH_BYTES, (first + Math.ceil(want / BLOCK_SIZE)) * HASH_BYTES);
-          return scan.run(pos, want, old).then((r) => ({ length: r.length, data: Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength), hashes: r.hashes, changed: r.changed }));
+          return scan.run(pos, want, old).then(toChunk);
         };
       } else if (buf !== undefined) {
-        start = (pos) => readAt(pos, buf).then(async (chunk) => ({ length: chunk.length, data: chunk, hashes: await hashOf(chunk) }));
+        start = (pos) => readAt(pos, buf).then((chunk) => ({ length: chunk.length, data: chunk, hashes: hashBlocks(chunk) }));
       }
       if (start === undefined) return;
       const pos = next;
@@ -193,11 +192,7 @@ export async function syncContent(o: SyncOptions): Promise<SyncResult> {
         const from = runStart;
         runStart = -1;
         // Packed bytes are this chunk's own (nothing reads into them again): no copy needed.
-        const data = changed !== undefined
-          ? chunk.data.subarray(runData, runData + (end - from))
-          : o.dataOwned === true && 2 * (end - from) >= chunk.data.buffer.byteLength
-            ? chunk.data.subarray(from, end)
-            : Buffer.from(chunk.data.subarray(from, end));
+        const data = changed !== undefined ? chunk.data.subarray(runData, runData + (end - from)) : Buffer.from(chunk.data.subarray(from, end));
         await emit({ op: 'write', id, offset: chunkPos + from, data });
         const first = (chunkPos + from) / BLOCK_SIZE;
         const h = from / BLOCK_SIZE;

@@ -53,6 +53,8 @@ const WRITE_BYTES = 1024 * 1024;
 const TEMP_PREFIX = '.zcsp-rename-';
 /** Reads of a file replaced under the pass, before the pass gives up on a checkpoint. */
 const SETTLE_ATTEMPTS = 4;
+/** The replica's hashes of a file it does not have yet. */
+const NO_HASHES = new Uint8Array(0);
 
 type FileEntry = Extract<ManifestEntry, { type: 'file' }>;
 
@@ -544,7 +546,7 @@ export class FsCapture implements VolumeCapture {
       if (pool === undefined || pool.size === 0) {
         while (ctx.ahead.size < READ_AHEAD && next < small.length) {
           const p = small[next++];
-          if (p !== undefined) this.readAhead(ctx, p, sizeOf(p), readSmallFile(join(this.root, p), root, CHUNK_BYTES));
+          if (p !== undefined) this.readAhead(ctx, p, sizeOf(p), readSmallFile(join(this.root, p), root, CHUNK_BYTES, this.replicaHashes(p)));
         }
         return;
       }
@@ -557,7 +559,7 @@ export class FsCapture implements VolumeCapture {
           batch.push(p);
           bytes += sizeOf(p);
         }
-        const reads = pool.readFiles({ paths: batch.map((p) => join(this.root, p)), root, maxBytes: CHUNK_BYTES });
+        const reads = pool.readFiles({ paths: batch.map((p) => join(this.root, p)), old: batch.map((p) => this.replicaHashes(p)), root, maxBytes: CHUNK_BYTES });
         batch.forEach((p, i) => {
           this.readAhead(ctx, p, sizeOf(p), reads.then((r) => r[i] ?? { kind: 'failed', message: 'the hash worker answered fewer files than asked' }));
         });
@@ -587,6 +589,16 @@ export class FsCapture implements VolumeCapture {
         this.doneAhead(ctx, p);
       }
     }
+  }
+
+  /**
+   * The block hashes the replica has of the file at `p`, for a read ahead to compare with: the
+   * entry cannot change before the pass reaches `p` (only that turn changes it). A copy: a worker
+   * gets a clone of its whole buffer.
+   */
+  private replicaHashes(p: string): Uint8Array {
+    const e = this.entries.get(p);
+    return e?.type === 'file' ? e.hashes.slice() : NO_HASHES;
   }
 
   private readAhead(ctx: PassContext, p: string, bytes: number, result: Promise<SmallRead>): void {
@@ -675,10 +687,8 @@ export class FsCapture implements VolumeCapture {
     if (ahead?.kind === 'read' && (!ahead.st.file || Number(ahead.st.size) <= CHUNK_BYTES)) {
       if (!ahead.inside) return this.raced(ctx, p);
       if (!ahead.st.file || inodeOf(ahead.st) !== now.inode) return this.settle(ctx, p, entry, fresh, attempt);
-      const hashes = Buffer.from(ahead.hashes.buffer, ahead.hashes.byteOffset, ahead.hashes.byteLength);
-      // One chunk (the file is no bigger than CHUNK_BYTES), already hashed.
-      const data = Buffer.from(ahead.data.buffer, ahead.data.byteOffset, ahead.data.byteLength);
-      const r = await this.syncFile(ctx, p, entry, fresh, ahead.st, ahead.t, { data, dataOwned: true, hash: () => Promise.resolve(hashes) });
+      // One chunk (the file is no bigger than CHUNK_BYTES), already compared with the replica.
+      const r = await this.syncFile(ctx, p, entry, fresh, ahead.st, ahead.t, { scanned: ahead.scan });
       return r === 'short' ? this.settle(ctx, p, entry, fresh, attempt) : undefined;
     }
     let handle: FileHandle;
@@ -712,13 +722,13 @@ export class FsCapture implements VolumeCapture {
     fresh: boolean,
     st: FileStat,
     t: bigint,
-    source: { handle: FileHandle } | { data: Buffer; dataOwned: boolean; hash: (chunk: Buffer) => Promise<Buffer> },
+    source: { handle: FileHandle } | { scanned: ChunkScan },
   ): Promise<'short' | undefined> {
     let sent: { ops: number; short: boolean };
     try {
       const handle = 'handle' in source ? source.handle : undefined;
       sent = await syncContent({
-        // A read-ahead file's hashes are already there (`source.hash`); a bigger file's chunks are
+        // A read-ahead file is already compared (`source.scanned`); a bigger file's chunks are
         // read, hashed and compared on a worker, only its changed blocks coming back here.
         ...source,
         ...(handle !== undefined && this.hashWorkers > 0 && !this.closed && { scan: { run: (pos: number, want: number, old: Uint8Array) => this.scanChunk(handle.fd, pos, want, old), ahead: 2 } }),

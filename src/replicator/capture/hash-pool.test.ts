@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -127,7 +127,17 @@ describe('HashPool', () => {
       writeFileSync(path, randomBytes(rng(100 + i), (i * 7919) % (3 * BLOCK_SIZE)));
       return path;
     });
-    const batches: SmallFilesRequest[] = [0, 10, 20, 30].map((from) => ({ paths: [...paths.slice(from, from + 10), join(dir, 'missing')], root: dir, maxBytes: 2 * BLOCK_SIZE }));
+    // Every other file is known to the replica, with one block of it stale.
+    const old = (path: string, i: number): Uint8Array => {
+      if (i % 2 === 0) return new Uint8Array(0);
+      const hashes = hashesOf(readFileSync(path));
+      if (hashes.length > 0) hashes[0] = (hashes[0] ?? 0) ^ 1;
+      return hashes;
+    };
+    const batches: SmallFilesRequest[] = [0, 10, 20, 30].map((from) => {
+      const batch = [...paths.slice(from, from + 10), join(dir, 'missing')];
+      return { paths: batch, old: batch.map(old), root: dir, maxBytes: 2 * BLOCK_SIZE };
+    });
     const strip = (reads: SmallRead[]): unknown => reads.map((r) => (r.kind === 'read' ? { ...r, t: 0n } : r));
     const pool = new HashPool(2);
     try {

@@ -23,10 +23,12 @@ after(() => {
   rmSync(join(root, '..'), { recursive: true, force: true });
 });
 
+const NONE = new Uint8Array(0);
+
 /** Both ways of reading, which must agree on everything. */
-async function both(path: string, maxBytes = 1024 * 1024, under = root): Promise<SmallRead> {
-  const sync = readSmallFileSync(path, under, maxBytes);
-  const async = await readSmallFile(path, under, maxBytes);
+async function both(path: string, maxBytes = 1024 * 1024, under = root, old: Uint8Array = NONE): Promise<SmallRead> {
+  const sync = readSmallFileSync(path, under, maxBytes, old);
+  const async = await readSmallFile(path, under, maxBytes, old);
   // The time stamps differ by when each read happened; everything else is the same.
   const strip = (r: SmallRead): unknown => (r.kind === 'read' ? { ...r, t: 0n } : r);
   assert.deepEqual(strip(async), strip(sync));
@@ -34,7 +36,7 @@ async function both(path: string, maxBytes = 1024 * 1024, under = root): Promise
 }
 
 describe('small files read whole', () => {
-  it('reads a file with its stat, taken before the content, and its block hashes', async () => {
+  it('reads a new file with its stat, taken before the content, and its block hashes: all of it changed', async () => {
     const content = randomBytes(rng(1), 2 * BLOCK_SIZE + 17);
     const path = join(root, 'a.dat');
     writeFileSync(path, content, { mode: 0o640 });
@@ -42,15 +44,40 @@ describe('small files read whole', () => {
     const r = await both(path);
     assert.ok(r.kind === 'read', r.kind);
     assert.ok(r.inside);
-    assert.deepEqual(Buffer.from(r.data), content);
-    assert.deepEqual(Buffer.from(r.hashes), Buffer.from(hashesOf(content)));
+    assert.equal(r.scan.length, content.length);
+    assert.deepEqual(Buffer.from(r.scan.data), content);
+    assert.deepEqual([...r.scan.changed], [1, 1, 1]);
+    assert.deepEqual(Buffer.from(r.scan.hashes), Buffer.from(hashesOf(content)));
     const st = lstatSync(path, { bigint: true });
     assert.equal(inodeOf(r.st), inodeOf(st));
     assert.deepEqual([r.st.file, r.st.size, r.st.mode, r.st.nlink, r.st.mtimeNs, r.st.ctimeNs], [true, st.size, st.mode, st.nlink, st.mtimeNs, st.ctimeNs]);
     assert.ok(r.t >= before);
     // Its own memory, whole, so that a worker can hand it over without a copy.
-    assert.equal(r.data.byteLength, r.data.buffer.byteLength);
-    assert.deepEqual(transferables([r, { kind: 'gone' }]), [r.data.buffer, r.hashes.buffer]);
+    assert.equal(r.scan.data.byteLength, r.scan.data.buffer.byteLength);
+    assert.deepEqual(transferables([r, { kind: 'gone' }]), [r.scan.hashes.buffer, r.scan.changed.buffer, r.scan.data.buffer]);
+  });
+
+  it('compares a file with the replica\'s hashes and hands back only the blocks that differ', async () => {
+    const content = randomBytes(rng(3), 4 * BLOCK_SIZE + 100);
+    const path = join(root, 'known.dat');
+    writeFileSync(path, content);
+    const old = Buffer.from(hashesOf(content));
+    // The replica's block 1 and its last (short) block differ; block 5 it does not have at all.
+    old[1 * 16] = (old[1 * 16] ?? 0) ^ 1;
+    old[4 * 16] = (old[4 * 16] ?? 0) ^ 1;
+    const r = await both(path, 1024 * 1024, root, old.subarray(0, 5 * 16));
+    assert.ok(r.kind === 'read' && r.inside);
+    assert.deepEqual([...r.scan.changed], [0, 1, 0, 0, 1]);
+    assert.deepEqual(Buffer.from(r.scan.data), Buffer.concat([content.subarray(BLOCK_SIZE, 2 * BLOCK_SIZE), content.subarray(4 * BLOCK_SIZE)]));
+    assert.deepEqual(Buffer.from(r.scan.hashes), Buffer.from(hashesOf(content)));
+    // Nothing changed: nothing comes back but the hashes.
+    const same = await both(path, 1024 * 1024, root, hashesOf(content));
+    assert.ok(same.kind === 'read');
+    assert.deepEqual([[...same.scan.changed], same.scan.data.length], [[0, 0, 0, 0, 0], 0]);
+    // Grown since: the blocks the replica has no hash for are changed.
+    const shorter = await both(path, 1024 * 1024, root, hashesOf(content.subarray(0, 2 * BLOCK_SIZE)));
+    assert.ok(shorter.kind === 'read');
+    assert.deepEqual([...shorter.scan.changed], [0, 0, 1, 1, 1]);
   });
 
   it('reads an empty file', async () => {
@@ -58,8 +85,7 @@ describe('small files read whole', () => {
     writeFileSync(path, '');
     const r = await both(path);
     assert.ok(r.kind === 'read' && r.inside);
-    assert.equal(r.data.length, 0);
-    assert.equal(r.hashes.length, 0);
+    assert.deepEqual([r.scan.length, r.scan.data.length, r.scan.hashes.length, r.scan.changed.length], [0, 0, 0, 0]);
     assert.deepEqual(transferables([r]), []);
   });
 
@@ -78,7 +104,7 @@ describe('small files read whole', () => {
       assert.ok(r.kind === 'read', p);
       assert.equal(r.st.file, file, p);
       assert.equal(r.inside, false, p);
-      assert.equal(r.data.length, 0, p);
+      assert.equal(r.scan.length, 0, p);
     }
   });
 
@@ -90,6 +116,8 @@ describe('small files read whole', () => {
     const r = await both(join(root, 'swapped', 'secret'));
     assert.ok(r.kind === 'read');
     assert.equal(r.inside, false);
+    // Not read: nothing of it leaves the thread that opened it.
+    assert.deepEqual([r.scan.length, r.scan.data.length], [0, 0]);
     const same = await both(join(outside, 'secret'), 1024, outside);
     assert.ok(same.kind === 'read' && same.inside);
     // The root's own name as a prefix of a sibling's is not inside it.

@@ -1,12 +1,13 @@
 // Small files read whole, ahead of their turn in a pass, with everything the pass checks about
 // them: the stat the content goes with, whether the opened file is really under the volume's
-// root, and its block hashes. On a hash worker (hash-pool.ts) a batch of them costs the pass one
-// message: a 5 % change of a 20 000-file tree reads ~1 600 files, and five awaited file-system
-// calls each (open, fstat, readlink, read, close) were most of the main thread's time.
+// root, and its blocks compared with the replica's (chunk-scan.ts). On a hash worker
+// (hash-pool.ts) a batch of them costs the pass one message: a 5 % change of a 20 000-file tree
+// reads ~1 600 files, and five awaited file-system calls each (open, fstat, readlink, read,
+// close) were most of the main thread's time. Only changed blocks come back: the rest of a file
+// never reaches the main thread, whose heap would count it (see ../ship/frame-pool.ts).
 import { closeSync, constants, fstatSync, openSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { open, readlink, type FileHandle } from 'node:fs/promises';
-import { HASH_BYTES, BLOCK_SIZE, hashBlocksInto } from '../hash.ts';
-import { readChunkSync } from './chunk-scan.ts';
+import { diffChunk, readChunkSync, type ChunkScan } from './chunk-scan.ts';
 import { isGone } from './fs-scan.ts';
 import { errorCode } from './volume-capture.ts';
 
@@ -29,17 +30,20 @@ export function fileStat(st: BigIntStats): FileStat {
 
 /**
  * What reading one file found. `read`: its stat (taken at `t`, before the content was read) and,
- * when it is a regular file of at most the asked size under the root (`inside`), its content and
- * block hashes; otherwise no content, and the pass reads it the long way.
+ * when it is a regular file of at most the asked size under the root (`inside`), its content
+ * compared with the replica's hashes (`scan`: every block's new hash, and the changed blocks'
+ * bytes); otherwise an empty scan, and the pass reads it the long way.
  */
 export type SmallRead =
-  | { kind: 'read'; st: FileStat; t: bigint; inside: boolean; data: Uint8Array<ArrayBuffer>; hashes: Uint8Array<ArrayBuffer> }
+  | { kind: 'read'; st: FileStat; t: bigint; inside: boolean; scan: ChunkScan }
   | { kind: 'gone' }
   | { kind: 'failed'; message: string; code?: string };
 
 export interface SmallFilesRequest {
   /** Absolute paths. */
   paths: string[];
+  /** Per path, the block hashes the replica has of that file (empty: none, a new file). */
+  old: Uint8Array[];
   /** The volume's real root: a file whose open descriptor resolves elsewhere is not inside. */
   root: string;
   /** Larger files are not read (only stat'ed). */
@@ -47,9 +51,13 @@ export interface SmallFilesRequest {
 }
 
 const NO_BYTES = new Uint8Array(0);
+const NOTHING_READ: ChunkScan = { length: 0, hashes: NO_BYTES, changed: NO_BYTES, data: NO_BYTES };
+
+/** The blocking reads' buffer: one per thread, as each thread has its own copy of this module. */
+let scratch = Buffer.allocUnsafeSlow(0);
 
 /** Reads one file whole with blocking calls: for a worker thread, never the main one. */
-export function readSmallFileSync(path: string, root: string, maxBytes: number): SmallRead {
+export function readSmallFileSync(path: string, root: string, maxBytes: number, old: Uint8Array): SmallRead {
   let fd: number;
   try {
     // O_NONBLOCK: a fifo swapped in since the walk must not block; O_NOFOLLOW: nor a symlink.
@@ -61,10 +69,16 @@ export function readSmallFileSync(path: string, root: string, maxBytes: number):
     const t = BigInt(Date.now()) * 1_000_000n;
     const st = fileStat(fstatSync(fd, { bigint: true }));
     const size = Number(st.size);
-    if (!st.file || size > maxBytes) return { kind: 'read', st, t, inside: false, data: NO_BYTES, hashes: NO_BYTES };
-    const inside = fdInsideSync(fd, root);
-    const buf = bytes(size);
-    return done(st, t, inside, buf.subarray(0, readChunkSync(fd, buf, size, 0)));
+    if (!st.file || size > maxBytes) return { kind: 'read', st, t, inside: false, scan: NOTHING_READ };
+    if (!fdInsideSync(fd, root)) return { kind: 'read', st, t, inside: false, scan: NOTHING_READ };
+    if (old.length === 0) {
+      // A new file: all of it goes, so it is read straight into memory of its own.
+      const buf = bytes(size);
+      return { kind: 'read', st, t, inside: true, scan: whole(buf, readChunkSync(fd, buf, size, 0)) };
+    }
+    if (scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.max(size, 64 * 1024));
+    const got = readChunkSync(fd, scratch, size, 0);
+    return { kind: 'read', st, t, inside: true, scan: diffChunk(scratch.subarray(0, got), old) };
   } catch (err: unknown) {
     return failed(err);
   } finally {
@@ -73,7 +87,7 @@ export function readSmallFileSync(path: string, root: string, maxBytes: number):
 }
 
 /** The same, without blocking: where no worker reads. */
-export async function readSmallFile(path: string, root: string, maxBytes: number): Promise<SmallRead> {
+export async function readSmallFile(path: string, root: string, maxBytes: number, old: Uint8Array): Promise<SmallRead> {
   let handle: FileHandle;
   try {
     handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -84,8 +98,8 @@ export async function readSmallFile(path: string, root: string, maxBytes: number
     const t = BigInt(Date.now()) * 1_000_000n;
     const st = fileStat(await handle.stat({ bigint: true }));
     const size = Number(st.size);
-    if (!st.file || size > maxBytes) return { kind: 'read', st, t, inside: false, data: NO_BYTES, hashes: NO_BYTES };
-    const inside = await fdInside(handle.fd, root);
+    if (!st.file || size > maxBytes) return { kind: 'read', st, t, inside: false, scan: NOTHING_READ };
+    if (!(await fdInside(handle.fd, root))) return { kind: 'read', st, t, inside: false, scan: NOTHING_READ };
     const buf = bytes(size);
     let got = 0;
     while (got < size) {
@@ -93,7 +107,7 @@ export async function readSmallFile(path: string, root: string, maxBytes: number
       if (bytesRead === 0) break;
       got += bytesRead;
     }
-    return done(st, t, inside, buf.subarray(0, got));
+    return { kind: 'read', st, t, inside: true, scan: old.length === 0 ? whole(buf, got) : diffChunk(buf.subarray(0, got), old) };
   } catch (err: unknown) {
     return failed(err);
   } finally {
@@ -103,7 +117,11 @@ export async function readSmallFile(path: string, root: string, maxBytes: number
 }
 
 export function readSmallFiles(r: SmallFilesRequest): Promise<SmallRead[]> {
-  return Promise.all(r.paths.map((p) => readSmallFile(p, r.root, r.maxBytes)));
+  return Promise.all(r.paths.map((p, i) => readSmallFile(p, r.root, r.maxBytes, r.old[i] ?? NO_BYTES)));
+}
+
+export function readSmallFilesSync(r: SmallFilesRequest): SmallRead[] {
+  return r.paths.map((p, i) => readSmallFileSync(p, r.root, r.maxBytes, r.old[i] ?? NO_BYTES));
 }
 
 /** Memory of its own (not from Buffer's shared pool), so that it can be transferred. */
@@ -111,16 +129,11 @@ function bytes(size: number): Uint8Array<ArrayBuffer> {
   return new Uint8Array(Buffer.allocUnsafeSlow(size).buffer, 0, size);
 }
 
-function done(st: FileStat, t: bigint, inside: boolean, read: Uint8Array<ArrayBuffer>): SmallRead {
+/** A new file's scan: every block changed, its bytes all of what was read (`got` of `buf`). */
+function whole(buf: Uint8Array<ArrayBuffer>, got: number): ChunkScan {
   // Cut short (it shrank while read): its own copy, so that what crosses is only what was read.
-  const data = read.byteLength === read.buffer.byteLength ? read : read.slice();
-  const hashes = new Uint8Array(Math.ceil(data.length / BLOCK_SIZE) * HASH_BYTES);
-  hashBlocksInto(data, hashes);
-  return { kind: 'read', st, t, inside, data, hashes };
-}
-
-export function readSmallFilesSync(r: SmallFilesRequest): SmallRead[] {
-  return r.paths.map((p) => readSmallFileSync(p, r.root, r.maxBytes));
+  const data = got === buf.byteLength ? buf : buf.slice(0, got);
+  return diffChunk(data, NO_BYTES, data);
 }
 
 /** The buffers of a batch's results, to transfer rather than copy. */
@@ -128,8 +141,7 @@ export function transferables(reads: readonly SmallRead[]): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
   for (const r of reads) {
     if (r.kind !== 'read') continue;
-    if (r.data.byteLength > 0) out.push(r.data.buffer);
-    if (r.hashes.byteLength > 0) out.push(r.hashes.buffer);
+    for (const a of [r.scan.hashes, r.scan.changed, r.scan.data]) if (a.byteLength > 0) out.push(a.buffer);
   }
   return out;
 }
