@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { CodecError, decodeRecord, encodeRecord, encodeRecordParts, recordLength, recordType } from './codec.ts';
+import { CodecError, CompressionProbe, decodeRecord, encodeRecord, encodeRecordParts, recordLength, recordType } from './codec.ts';
 import type { Record } from './ops.ts';
 
 const digest = Buffer.alloc(32, 7);
@@ -109,6 +109,40 @@ describe('compression sampling', () => {
     const odd = Buffer.concat([text, randomBytes(64 * 1024), text]);
     assert.equal(encodeRecord({ kind: 'op', volume: 'v', op: { op: 'write', id: 1, offset: 0, data: odd } }, { compress: true })[1], 0);
     assert.equal(encodeRecord({ kind: 'op', volume: 'v', op: { op: 'write', id: 1, offset: 0, data: randomBytes(1024 * 1024) } }, { compress: true })[1], 0);
+  });
+});
+
+describe('compression probe', () => {
+  const write = (data: Buffer, probe: CompressionProbe): number =>
+    encodeRecord({ kind: 'op', volume: 'v', op: { op: 'write', id: 1, offset: 0, data } }, { compress: true, probe })[1] ?? -1;
+  const text = Buffer.alloc(64 * 1024, 'the quick brown fox ');
+
+  it('samples fewer and fewer of a run of incompressible writes, down to one in 17', () => {
+    const probe = new CompressionProbe();
+    const flags = Array.from({ length: 200 }, () => write(randomBytes(64 * 1024), probe));
+    assert.ok(flags.every((f) => f === 0));
+    // Writes 1–8 sampled, then skips of 1, 2, 4 and 8 (samples at 10, 13, 18, 27), then 16 at a
+    // time: samples at 44, 61, … 197.
+    assert.deepEqual([probe.sampled, probe.skipped], [8 + 4 + 10, 200 - 22]);
+  });
+
+  it('compresses again within 16 writes once compressible data comes, and samples each write from then on', () => {
+    const probe = new CompressionProbe();
+    for (let i = 0; i < 100; i++) write(randomBytes(64 * 1024), probe);
+    const flags = Array.from({ length: 40 }, () => write(text, probe));
+    const first = flags.indexOf(1);
+    assert.ok(first >= 0 && first <= 16, `first compressed write: ${first}`);
+    assert.ok(flags.slice(first).every((f) => f === 1), flags.join(''));
+  });
+
+  it('never skips what it does not sample: small writes are tried whole, and a lone miss is only a miss', () => {
+    const probe = new CompressionProbe();
+    for (let i = 0; i < 50; i++) write(randomBytes(64 * 1024), probe);
+    // Below four samples' size a write is compressed whole, skipping or not.
+    assert.equal(write(Buffer.alloc(8 * 1024, 'small text '), probe), 1);
+    const mixed = new CompressionProbe();
+    for (let i = 0; i < 100; i++) assert.equal(write(i % 4 === 3 ? randomBytes(64 * 1024) : text, mixed), i % 4 === 3 ? 0 : 1, `write ${i}`);
+    assert.equal(mixed.skipped, 0);
   });
 });
 

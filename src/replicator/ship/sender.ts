@@ -3,7 +3,7 @@
 // them as durable, and ships them over a link it keeps up (reconnect with backoff, resend after
 // the receiver's durableSeq). Protocol: ../wire/README.md.
 import type { Duplex } from 'node:stream';
-import { encodeRecordParts, recordLength, type RecordParts } from '../codec.ts';
+import { CompressionProbe, encodeRecordParts, recordLength, type RecordParts } from '../codec.ts';
 import type { Manifest } from '../manifest.ts';
 import type { Record } from '../ops.ts';
 import { MAX_PAYLOAD_BYTES, ProtocolError } from '../wire/frame.ts';
@@ -136,6 +136,8 @@ export class Sender {
   private readonly stallMs: number;
   private readonly compress: boolean;
   private readonly frames: FramePool;
+  /** Per volume: a volume of incompressible data is not sampled at every write. */
+  private readonly probes = new Map<string, CompressionProbe>();
 
   private state: SenderState = 'connecting';
   private closed = false;
@@ -226,7 +228,7 @@ export class Sender {
     if (this.closed || this.startedOver || this.startOverReason !== undefined) return Promise.resolve(this.refused());
     let parts: RecordParts;
     try {
-      parts = encodeRecordParts(record, { compress: this.compress });
+      parts = encodeRecordParts(record, { compress: this.compress, ...(record.kind === 'op' && this.compress && { probe: this.probeOf(record.volume) }) });
     } catch (err: unknown) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
@@ -241,6 +243,15 @@ export class Sender {
       this.waitingPushes.push({ parts, length, checkpointTime, volume, rawBytes, since: Date.now(), resolve });
       this.armStallTimer();
     });
+  }
+
+  private probeOf(volume: string): CompressionProbe {
+    let probe = this.probes.get(volume);
+    if (probe === undefined) {
+      probe = new CompressionProbe();
+      this.probes.set(volume, probe);
+    }
+    return probe;
   }
 
   /** Resolves when the receiver has made `seq` durable. */
