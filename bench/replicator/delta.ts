@@ -3,6 +3,7 @@
 // blocks change at random and both ship the change over loopback, one right after the other.
 // Ours: scan + ship + journal, timed from asking for a checkpoint to the recovery side having it
 // on disk. Single rounds on a shared 2-core machine vary by half: medians are what count.
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -114,6 +115,9 @@ export async function deltaBench(kind: 'image' | 'tree', bytes: number, files: n
       for (let round = 1; round <= rounds; round++) {
         const changedBytes = await changeBlocks(files0, 0.05, rnd);
         log(`  ${kind}: round ${round} of ${rounds}: changed ${(changedBytes / 1024 / 1024).toFixed(0)} MiB; shipping with zcsp, then rsync`);
+        // Each tool starts with nothing waiting to be written back: the change just made (and the
+        // other tool's last writes) would otherwise compete with whichever fsyncs first.
+        spawnSync('sync');
         const cpu0 = cpuSeconds(pair.source.pid) + cpuSeconds(pair.target.pid);
         const wire0 = (await pair.sourceStatus()).wireBytes;
         const threads0 = { source: threadCpuSeconds(pair.source.pid), target: threadCpuSeconds(pair.target.pid) };
@@ -123,6 +127,7 @@ export async function deltaBench(kind: 'image' | 'tree', bytes: number, files: n
         const threads = { source: threadCpuSince(threads0.source, threadCpuSeconds(pair.source.pid)), target: threadCpuSince(threads0.target, threadCpuSeconds(pair.target.pid)) };
         const cpu1 = cpuSeconds(pair.source.pid) + cpuSeconds(pair.target.pid);
         const wire1 = (await pair.sourceStatus()).wireBytes;
+        spawnSync('sync');
         done.push({ changedBytes, ours: { seconds: oursSeconds, cpuSeconds: cpu1 - cpu0, bytesSent: wire1 - wire0, threads }, rsync: runRsync(daemon, source) });
       }
       return {
