@@ -2,7 +2,7 @@
 // tell whether a file changed since it was last read. Entries that vanish or change while looked
 // at are left out (the next pass sees them); sockets, fifos, devices and names that are not UTF-8
 // (records carry UTF-8 paths) are skipped and counted.
-import type { BigIntStats } from 'node:fs';
+import { lstatSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MODE_MASK } from '../ops.ts';
@@ -62,44 +62,117 @@ function utf8(name: Buffer): string | undefined {
   return Buffer.from(s).equals(name) ? s : undefined;
 }
 
-function absOf(root: string, rel: string): string {
+export function absOf(root: string, rel: string): string {
   return rel === '' ? root : join(root, rel);
+}
+
+/**
+ * What looking at one path found: a plain object, so that it crosses from a worker thread (a
+ * hinted pass looks at its paths there in batches, see hash-pool.ts). `raced`: a link that
+ * vanished between lstat and readlink; `badName`: a link target that is no volume path.
+ */
+export type Looked =
+  | { kind: 'seen'; seen: Seen }
+  | { kind: 'gone' }
+  | { kind: 'raced' }
+  | { kind: 'badName' }
+  | { kind: 'special' }
+  | { kind: 'failed'; message: string; code?: string };
+
+/** What an lstat says, a link's target read by `target` (Raced: it vanished or changed type). */
+function classify(s: BigIntStats, target: () => Buffer | typeof RACED): Looked {
+  const base = { inode: inodeOf(s), size: Number(s.size), mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs, mode: Number(s.mode) & MODE_MASK, nlink: Number(s.nlink) };
+  if (s.isFile()) return { kind: 'seen', seen: { type: 'file', ...base } };
+  if (s.isDirectory()) return { kind: 'seen', seen: { type: 'dir', ...base, size: 0 } };
+  if (!s.isSymbolicLink()) return { kind: 'special' };
+  const raw = target();
+  if (raw === RACED) return { kind: 'raced' };
+  const text = utf8(raw);
+  if (text === undefined || text === '' || text.length > 4096) return { kind: 'badName' };
+  return { kind: 'seen', seen: { type: 'symlink', ...base, size: 0, target: text } };
+}
+
+const RACED = Symbol('raced');
+
+function failedLook(err: unknown): Looked {
+  if (isGone(err)) return { kind: 'gone' };
+  const code = errorCode(err);
+  return { kind: 'failed', message: (err as Error).message, ...(code !== undefined && { code }) };
+}
+
+function linkRaced(err: unknown): boolean {
+  return errorCode(err) === 'ENOENT' || errorCode(err) === 'EINVAL';
+}
+
+/** Looks at one path (absolute) with blocking calls: for a worker thread, never the main one. */
+export function lookSync(abs: string): Looked {
+  let s: BigIntStats;
+  try {
+    s = lstatSync(abs, { bigint: true });
+  } catch (err: unknown) {
+    return failedLook(err);
+  }
+  try {
+    return classify(s, () => {
+      try {
+        return readlinkSync(abs, { encoding: 'buffer' });
+      } catch (err: unknown) {
+        if (linkRaced(err)) return RACED;
+        throw err;
+      }
+    });
+  } catch (err: unknown) {
+    return failedLook(err);
+  }
+}
+
+/** The same, without blocking. */
+export async function look(abs: string): Promise<Looked> {
+  let s: BigIntStats;
+  try {
+    s = await lstat(abs, { bigint: true });
+  } catch (err: unknown) {
+    return failedLook(err);
+  }
+  if (!s.isSymbolicLink()) return classify(s, () => RACED);
+  let raw: Buffer | typeof RACED;
+  try {
+    raw = await readlink(abs, { encoding: 'buffer' });
+  } catch (err: unknown) {
+    if (!linkRaced(err)) return failedLook(err);
+    raw = RACED;
+  }
+  return classify(s, () => raw);
+}
+
+/**
+ * What a look means for a pass: the entry, or undefined when it is gone, special or unusable
+ * (counted); a failure other than "gone" throws, with its code.
+ */
+export function counted(l: Looked, counts: ScanCounts): Seen | undefined {
+  counts.looked++;
+  switch (l.kind) {
+    case 'seen':
+      return l.seen;
+    case 'gone':
+      return undefined;
+    case 'raced':
+      counts.raced++;
+      return undefined;
+    case 'badName':
+      counts.badNames++;
+      return undefined;
+    case 'special':
+      counts.special++;
+      return undefined;
+    case 'failed':
+      throw Object.assign(new Error(l.message), l.code === undefined ? {} : { code: l.code });
+  }
 }
 
 /** Stats one path; undefined when it is gone, special or unusable (counted). */
 export async function scanOne(root: string, rel: string, counts: ScanCounts): Promise<Seen | undefined> {
-  const abs = absOf(root, rel);
-  let s: BigIntStats;
-  counts.looked++;
-  try {
-    s = await lstat(abs, { bigint: true });
-  } catch (err: unknown) {
-    if (isGone(err)) return undefined;
-    throw err;
-  }
-  const base = { inode: inodeOf(s), size: Number(s.size), mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs, mode: Number(s.mode) & MODE_MASK, nlink: Number(s.nlink) };
-  if (s.isFile()) return { type: 'file', ...base };
-  if (s.isDirectory()) return { type: 'dir', ...base, size: 0 };
-  if (s.isSymbolicLink()) {
-    let raw: Buffer;
-    try {
-      raw = await readlink(abs, { encoding: 'buffer' });
-    } catch (err: unknown) {
-      if (errorCode(err) === 'ENOENT' || errorCode(err) === 'EINVAL') {
-        counts.raced++;
-        return undefined;
-      }
-      throw err;
-    }
-    const target = utf8(raw);
-    if (target === undefined || target === '' || target.length > 4096) {
-      counts.badNames++;
-      return undefined;
-    }
-    return { type: 'symlink', ...base, size: 0, target };
-  }
-  counts.special++;
-  return undefined;
+  return counted(await look(absOf(root, rel)), counts);
 }
 
 export interface ScanOptions {

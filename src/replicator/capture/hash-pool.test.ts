@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BLOCK_SIZE, HASH_BYTES } from '../hash.ts';
 import { diffChunk, type ScanRequest } from './chunk-scan.ts';
+import { counted, inodeOf, look, lookSync, newCounts } from './fs-scan.ts';
 import { HashPool } from './hash-pool.ts';
 import { readSmallFilesSync, type SmallFilesRequest, type SmallRead } from './small-files.ts';
 import { hashesOf } from './mirror.test-support.ts';
@@ -155,6 +157,44 @@ describe('HashPool', () => {
     } finally {
       await pool.close();
     }
+  });
+
+  it('looks at paths on workers exactly as on this thread, and takes them back from a worker that dies', async () => {
+    const at = join(dir, `look${n++}`);
+    mkdirSync(join(at, 'sub'), { recursive: true });
+    writeFileSync(join(at, 'file'), 'content', { mode: 0o640 });
+    symlinkSync('sub/target', join(at, 'link'));
+    // Not a volume path (empty is not allowed) and not UTF-8: both are unusable link targets.
+    symlinkSync(Buffer.from([0x66, 0xff]), join(at, 'badlink'));
+    execFileSync('mkfifo', [join(at, 'fifo')]);
+    writeFileSync(join(at, 'notdir'), 'x');
+    const paths = ['file', 'sub', 'link', 'badlink', 'fifo', 'missing', 'notdir/below', 'x'.repeat(300)].map((p) => join(at, p));
+    const here = await Promise.all(paths.map(look));
+    assert.deepEqual(here.map((l) => l.kind), ['seen', 'seen', 'seen', 'badName', 'special', 'gone', 'gone', 'failed']);
+    assert.deepEqual(paths.map(lookSync), here);
+    const st = lstatSync(join(at, 'file'), { bigint: true });
+    assert.deepEqual(here[0], { kind: 'seen', seen: { type: 'file', inode: inodeOf(st), size: 7, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, mode: 0o640, nlink: 1 } });
+    assert.deepEqual(here[2]?.kind === 'seen' && [here[2].seen.type, here[2].seen.target], ['symlink', 'sub/target']);
+    assert.deepEqual(here[7]?.kind === 'failed' && here[7].code, 'ENAMETOOLONG');
+    const pool = new HashPool(2);
+    try {
+      const pending = [pool.look(paths), pool.look(paths.slice(2)), pool.look(paths.slice(4))];
+      const [victim] = pool.workers();
+      assert.ok(victim);
+      await victim.terminate();
+      assert.deepEqual(await Promise.all(pending), [here, here.slice(2), here.slice(4)]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('counts what a look found for the pass, and throws a failure with its code', () => {
+    const counts = newCounts();
+    const dir = { type: 'dir', inode: '1:2:3', size: 0, mtimeNs: 1n, ctimeNs: 1n, mode: 0o755, nlink: 2 } as const;
+    assert.equal(counted({ kind: 'seen', seen: dir }, counts), dir);
+    for (const kind of ['gone', 'raced', 'badName', 'special'] as const) assert.equal(counted({ kind }, counts), undefined);
+    assert.deepEqual(counts, { looked: 5, raced: 1, badNames: 1, special: 1 });
+    assert.throws(() => counted({ kind: 'failed', message: 'EACCES: permission denied', code: 'EACCES' }, counts), (err: Error & { code?: string }) => err.code === 'EACCES' && /permission denied/.test(err.message));
   });
 
   it('does not keep the process alive while idle', async () => {

@@ -1,13 +1,15 @@
 // Reading and hashing on other cores. A scan (chunk-scan.ts) is done by a worker thread, which
 // reads a chunk of an open file itself, hashes it, compares it with the replica's hashes, and
 // sends back only the blocks that changed: the bytes of unchanged blocks never reach the calling
-// thread. A batch of small files (small-files.ts) is read whole and hashed there too. Everything
+// thread. A batch of small files (small-files.ts) is read whole and compared there too, and a
+// batch of paths a hinted pass looks at is stat'ed there (fs-scan.ts). Everything
 // is done on the calling thread once the workers are gone. A worker that dies (crash, terminate,
 // out of memory) costs nothing but time: the jobs it held are done here instead, so a caller
 // never sees the failure.
 import { Worker } from 'node:worker_threads';
 import { BLOCK_SIZE, HASH_BYTES, hashBlocksInto } from '../hash.ts';
 import { scanHere, type ChunkScan, type ScanRequest } from './chunk-scan.ts';
+import { look, type Looked } from './fs-scan.ts';
 import { readSmallFiles, type SmallFilesRequest, type SmallRead } from './small-files.ts';
 
 /** The concatenated 16-byte hashes of each 64 KiB block of `data` (the last one may be short). */
@@ -34,6 +36,7 @@ interface Reply {
   id: number;
   scan?: ChunkScan;
   files?: SmallRead[];
+  looked?: Looked[];
   error?: { message: string; code?: string };
 }
 
@@ -116,7 +119,22 @@ export class HashPool {
     });
   }
 
-  private post(message: { scan: ScanRequest } | { files: SmallFilesRequest }, here: () => void, answer: (m: Reply) => void): void {
+  /**
+   * Looks at paths (absolute) on the least busy worker, one message for the batch: a blocking
+   * lstat there costs a few µs, an awaited one here ~50 (BigInt stats made on this thread, and
+   * a thread-pool round trip per path). Never rejects: a path's failure is its own result.
+   */
+  look(paths: string[]): Promise<Looked[]> {
+    return new Promise<Looked[]>((resolve) => {
+      const here = (): void => void Promise.all(paths.map(look)).then(resolve);
+      this.post({ look: paths }, here, (m) => {
+        if (m.looked !== undefined) resolve(m.looked);
+        else here();
+      });
+    });
+  }
+
+  private post(message: { scan: ScanRequest } | { files: SmallFilesRequest } | { look: string[] }, here: () => void, answer: (m: Reply) => void): void {
     let slot: Slot | undefined;
     if (!this.closed) for (const s of this.slots) if (s.alive && (slot === undefined || s.jobs.size < slot.jobs.size)) slot = s;
     if (slot === undefined) {

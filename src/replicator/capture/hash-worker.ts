@@ -1,9 +1,10 @@
 // The worker side of HashPool: reads a chunk of an open file, hashes and compares it
-// (chunk-scan.ts), and sends back what changed; or reads a batch of small files whole
-// (small-files.ts). A message that is neither ends the worker (the pool does its jobs on its own
-// thread from then on).
+// (chunk-scan.ts), and sends back what changed; reads a batch of small files whole
+// (small-files.ts); or looks at a batch of paths (fs-scan.ts). A message that is none of these
+// ends the worker (the pool does its jobs on its own thread from then on).
 import { parentPort } from 'node:worker_threads';
 import { diffChunk, readChunkSync, type ScanRequest } from './chunk-scan.ts';
+import { lookSync } from './fs-scan.ts';
 import { readSmallFilesSync, transferables, type SmallFilesRequest } from './small-files.ts';
 import { errorCode } from './volume-capture.ts';
 
@@ -11,6 +12,7 @@ interface Job {
   id: number;
   scan?: ScanRequest;
   files?: SmallFilesRequest;
+  look?: string[];
 }
 
 /** This worker's read buffer: plain memory, which the hasher copies from fastest. */
@@ -22,8 +24,12 @@ parentPort?.on('message', (job: Job) => {
     parentPort?.postMessage({ id: job.id, files }, transferables(files));
     return;
   }
+  if (job.look !== undefined) {
+    parentPort?.postMessage({ id: job.id, looked: job.look.map(lookSync) });
+    return;
+  }
   const r = job.scan;
-  if (r === undefined) throw new Error(`hash worker: job ${String(job.id)} is neither a scan nor files`);
+  if (r === undefined) throw new Error(`hash worker: job ${String(job.id)} is no scan, files or look`);
   if (readBuffer.length < r.want) readBuffer = Buffer.allocUnsafeSlow(r.want);
   let got: number;
   try {
