@@ -92,7 +92,7 @@ interface PassContext {
    */
   unsettled: boolean;
   /** Small files read ahead, and the bytes they were expected to have (the read-ahead budget). */
-  ahead: Map<string, { result: Promise<SmallRead>; bytes: number }>;
+  ahead: Map<string, { result: Promise<SmallRead>; bytes: number; old: Uint8Array }>;
   aheadBytes: number;
 }
 
@@ -564,7 +564,9 @@ export class FsCapture implements VolumeCapture {
       if (pool === undefined || pool.size === 0) {
         while (ctx.ahead.size < READ_AHEAD && next < small.length) {
           const p = small[next++];
-          if (p !== undefined) this.readAhead(ctx, p, sizeOf(p), readSmallFile(join(this.root, p), root, CHUNK_BYTES, this.replicaHashes(p)));
+          if (p === undefined) continue;
+          const old = this.replicaHashes(p);
+          this.readAhead(ctx, p, sizeOf(p), old, readSmallFile(join(this.root, p), root, CHUNK_BYTES, old));
         }
         return;
       }
@@ -577,9 +579,10 @@ export class FsCapture implements VolumeCapture {
           batch.push(p);
           bytes += sizeOf(p);
         }
-        const reads = pool.readFiles({ paths: batch.map((p) => join(this.root, p)), old: batch.map((p) => this.replicaHashes(p)), root, maxBytes: CHUNK_BYTES });
+        const old = batch.map((p) => this.replicaHashes(p));
+        const reads = pool.readFiles({ paths: batch.map((p) => join(this.root, p)), old, root, maxBytes: CHUNK_BYTES });
         batch.forEach((p, i) => {
-          this.readAhead(ctx, p, sizeOf(p), reads.then((r) => r[i] ?? { kind: 'failed', message: 'the hash worker answered fewer files than asked' }));
+          this.readAhead(ctx, p, sizeOf(p), old[i] ?? NO_HASHES, reads.then((r) => r[i] ?? { kind: 'failed', message: 'the hash worker answered fewer files than asked' }));
         });
       }
     };
@@ -610,17 +613,17 @@ export class FsCapture implements VolumeCapture {
   }
 
   /**
-   * The block hashes the replica has of the file at `p`, for a read ahead to compare with: the
-   * entry cannot change before the pass reaches `p` (only that turn changes it). A copy: a worker
-   * gets a clone of its whole buffer.
+   * The block hashes the replica has of the file at `p`, for a read ahead to compare with (the
+   * pass checks at `p`'s turn that they still are). A copy: a worker would get a clone of the
+   * whole buffer a view is in.
    */
   private replicaHashes(p: string): Uint8Array {
     const e = this.entries.get(p);
     return e?.type === 'file' ? e.hashes.slice() : NO_HASHES;
   }
 
-  private readAhead(ctx: PassContext, p: string, bytes: number, result: Promise<SmallRead>): void {
-    ctx.ahead.set(p, { result, bytes });
+  private readAhead(ctx: PassContext, p: string, bytes: number, old: Uint8Array, result: Promise<SmallRead>): void {
+    ctx.ahead.set(p, { result, bytes, old });
     ctx.aheadBytes += bytes;
   }
 
@@ -696,7 +699,10 @@ export class FsCapture implements VolumeCapture {
   }
 
   private async readFile(ctx: PassContext, p: string, now: Seen, entry: FileEntry, fresh: boolean, attempt = 0): Promise<void> {
-    const ahead = await ctx.ahead.get(p)?.result;
+    const early = ctx.ahead.get(p);
+    // Nothing before a path's turn changes its entry; were it to, a read ahead compared with
+    // hashes the replica no longer has would skip blocks it lacks: read the file again instead.
+    const ahead = early === undefined || !Buffer.from(early.old.buffer, early.old.byteOffset, early.old.byteLength).equals(entry.hashes) ? undefined : await early.result;
     if (ahead?.kind === 'gone') return this.settle(ctx, p, entry, fresh, attempt);
     if (ahead?.kind === 'failed') {
       const cause = Object.assign(new Error(ahead.message), ahead.code === undefined ? {} : { code: ahead.code });
