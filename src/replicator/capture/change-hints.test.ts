@@ -85,6 +85,24 @@ describe('change hints', () => {
     hinted.close();
   });
 
+  it('reads again, in a hinted pass, a file whose last read was racy though nothing hints at it', async () => {
+    const dir = join(base, `t${n++}`);
+    await mkdir(join(dir, 'src', 'd'), { recursive: true });
+    await mkdir(join(dir, 'dst'));
+    await writeFile(join(dir, 'src', 'd', 'f'), 'x'.repeat(5000));
+    await writeFile(join(dir, 'src', 'g'), 'y'.repeat(7000));
+    // Every read counts as racy: the file changed within the window before it was read.
+    const cap = new FsCapture({ volume: 'vol', root: join(dir, 'src'), watch: true, fullPassEvery: 1000, racyMs: 600_000 });
+    const sink = new MirrorSink().fsVolume('vol', join(dir, 'dst'));
+    await cap.pass(sink);
+    await settle();
+    const again = await cap.pass(sink);
+    assert.equal(cap.lastPass().full, false);
+    assert.equal(again.bytesRead, 12_000, 'both files read again: their stat proves nothing');
+    assert.deepEqual(await diffTrees(join(dir, 'src'), join(dir, 'dst')), []);
+    cap.close();
+  });
+
   it('follows a renamed folder: later changes inside it are hinted under its new name', async () => {
     const { src, hinted, a, sa } = await pair();
     await mkdir(join(src, 'p/q'), { recursive: true });

@@ -17,7 +17,7 @@ import { HashPool } from './hash-pool.ts';
 import { fdInside, fileStat, readSmallFile, type FileStat, type SmallRead } from './small-files.ts';
 import { ChangeHints } from './change-hints.ts';
 import { findRenames } from './fs-renames.ts';
-import { absOf, counted, depth, dropSubtree, inodeOf, isGone, newCounts, parentOf, scanOne, scanTree, type Looked, type ScanCounts, type ScanOptions, type Seen } from './fs-scan.ts';
+import { absOf, counted, depth, dropSubtree, inodeOf, isGone, newCounts, parentOf, scanOne, scanTree, TouchMap, type Looked, type ScanCounts, type ScanOptions, type Seen } from './fs-scan.ts';
 import { CaptureError, SinkStopped, type PassResult, type RecordSink, type VolumeCapture } from './volume-capture.ts';
 
 export interface FsCaptureOptions {
@@ -177,7 +177,12 @@ export class FsCapture implements VolumeCapture {
   private entries = new Map<string, ManifestEntry>();
   private recorded = new Map<string, Recorded>();
   /** The tree as the last complete pass saw it: the base a hinted pass patches. */
-  private view: Map<string, Seen> | undefined;
+  private view: TouchMap | undefined;
+  /**
+   * Files whose last read was racy (see racyMs): read again next pass even if nothing hints at
+   * them, so a hinted pass looks at them too.
+   */
+  private racy = new Set<string>();
   private retry = new Set<string>();
   private readonly fileDigests = new Map<number, Buffer>();
   private nextId = 1;
@@ -242,6 +247,7 @@ export class FsCapture implements VolumeCapture {
     this.recorded = new Map();
     this.view = undefined;
     this.retry = new Set();
+    this.racy = new Set();
     this.fileDigests.clear();
   }
 
@@ -256,10 +262,11 @@ export class FsCapture implements VolumeCapture {
   }
 
   async sizeBytes(): Promise<number> {
-    let view = this.view;
+    let view: ReadonlyMap<string, Seen> | undefined = this.view;
     if (view === undefined) {
-      view = new Map();
-      await scanTree(this.root, '', view, newCounts());
+      const walked = new Map<string, Seen>();
+      await scanTree(this.root, '', walked, newCounts());
+      view = walked;
     }
     let total = 0;
     for (const s of view.values()) if (s.type === 'file') total += s.size;
@@ -300,10 +307,15 @@ export class FsCapture implements VolumeCapture {
       full = looked.full;
       const current = looked.view;
       this.view = undefined;
+      // A hinted pass works on the paths that changed in the view and the racy ones; after a
+      // complete pass, those are the only places the replica can differ from the view.
+      const scope = looked.full ? undefined : new Set([...current.touched, ...this.racy]);
+      current.touched.clear();
+      this.racy = new Set();
       try {
-        await this.renames(ctx, current);
-        await this.removals(ctx, current);
-        await this.additions(ctx, current);
+        await this.renames(ctx, current, scope);
+        await this.removals(ctx, current, scope);
+        await this.additions(ctx, current, scope);
         ctx.result.complete = !ctx.unsettled;
       } catch (err: unknown) {
         if (!(err instanceof SinkStopped)) throw err;
@@ -319,7 +331,7 @@ export class FsCapture implements VolumeCapture {
 
   // ---- looking at the tree ----
 
-  private async look(counts: ScanCounts): Promise<{ full: boolean; view: Map<string, Seen> }> {
+  private async look(counts: ScanCounts): Promise<{ full: boolean; view: TouchMap }> {
     const drained = this.hints?.drain();
     const hinted = drained === undefined ? undefined : new Set([...drained.paths, ...this.retry]);
     // Paths that raced last pass are looked at like created or removed ones.
@@ -333,7 +345,7 @@ export class FsCapture implements VolumeCapture {
       [...hinted].some((p) => pathProblem(p) !== undefined);
     const hints = this.hints;
     const rootInode = hints === undefined ? '' : inodeOf(await lstat(this.root, { bigint: true }));
-    let view: Map<string, Seen>;
+    let view: TouchMap;
     const options: ScanOptions =
       hints === undefined
         ? {}
@@ -345,14 +357,15 @@ export class FsCapture implements VolumeCapture {
           };
     if (full) {
       this.passesSinceFull = 0;
-      view = new Map<string, Seen>();
+      view = new TouchMap();
       await scanTree(this.root, '', view, counts, options);
     } else {
       this.passesSinceFull++;
       // Patched in place, not copied: the pass keeps it only if it completes, and until then
       // there is no base (a pass that fails here or later walks the whole tree next time).
-      view = this.view ?? new Map<string, Seen>();
+      view = this.view ?? new TouchMap();
       this.view = undefined;
+      view.touched.clear();
       await this.rescan(view, hinted, moved ?? hinted, counts, options);
     }
     if (hints !== undefined) {
@@ -495,8 +508,8 @@ export class FsCapture implements VolumeCapture {
     }
   }
 
-  private async renames(ctx: PassContext, current: ReadonlyMap<string, Seen>): Promise<void> {
-    const pairs = findRenames(this.entries, this.recorded, current);
+  private async renames(ctx: PassContext, current: ReadonlyMap<string, Seen>, scope: ReadonlySet<string> | undefined): Promise<void> {
+    const pairs = findRenames(this.entries, this.recorded, current, scope);
     if (pairs.length === 0) return;
     // Everything moving leaves for a temporary name first (deepest first, so no source has
     // moved with its folder yet), then goes to its place (shallowest first, so folders are
@@ -518,9 +531,11 @@ export class FsCapture implements VolumeCapture {
     }
   }
 
-  private async removals(ctx: PassContext, current: ReadonlyMap<string, Seen>): Promise<void> {
+  private async removals(ctx: PassContext, current: ReadonlyMap<string, Seen>, scope: ReadonlySet<string> | undefined): Promise<void> {
     const doomed: string[] = [];
-    for (const [p, e] of this.entries) {
+    for (const p of scope ?? this.entries.keys()) {
+      const e = this.entries.get(p);
+      if (e === undefined) continue;
       const now = current.get(p);
       if (now?.type !== e.type) doomed.push(p);
       else if (e.type === 'file' && this.recorded.has(p) && this.recorded.get(p)?.inode !== now.inode) doomed.push(p);
@@ -530,12 +545,14 @@ export class FsCapture implements VolumeCapture {
     for (const p of doomed) if (this.entries.has(p)) await this.unlinkTree(ctx, p);
   }
 
-  private async additions(ctx: PassContext, current: ReadonlyMap<string, Seen>): Promise<void> {
+  private async additions(ctx: PassContext, current: ReadonlyMap<string, Seen>, scope: ReadonlySet<string> | undefined): Promise<void> {
     // What is unchanged is settled in one sweep, and only the rest is sorted and walked: sorting
     // every path and awaiting each in turn made a hinted pass over 20 000 files with 10 changed
     // take 63 ms instead of 40.
     const paths: string[] = [];
-    for (const [p, now] of current) {
+    for (const p of scope ?? current.keys()) {
+      const now = current.get(p);
+      if (now === undefined) continue;
       const e = this.entries.get(p);
       if (now.type === 'dir') {
         if (e?.type === 'dir' && e.mode === now.mode) this.recorded.set(p, { ...now, racy: false });
@@ -790,7 +807,9 @@ export class FsCapture implements VolumeCapture {
       mode: Number(st.mode) & MODE_MASK,
       nlink: Number(st.nlink),
     };
-    this.recorded.set(p, { ...seen, racy: this.isRacy(st, t) });
+    const racy = this.isRacy(st, t);
+    this.recorded.set(p, { ...seen, racy });
+    if (racy) this.racy.add(p);
     return undefined;
   }
 

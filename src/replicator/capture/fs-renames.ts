@@ -13,16 +13,20 @@ export interface RenamePair {
 /**
  * `recorded` is the stat each manifest path had when last synced (no entry: unknown, e.g. after
  * adopt). Returns the renames to perform, children implied by their folder's rename left out.
+ * With `scope`, only those paths can have vanished or appeared (a hinted pass: everywhere else
+ * the tree is as the last pass left it).
  */
 export function findRenames(
   entries: ReadonlyMap<string, ManifestEntry>,
   recorded: ReadonlyMap<string, Pick<Seen, 'inode'>>,
   current: ReadonlyMap<string, Seen>,
+  scope?: ReadonlySet<string>,
 ): RenamePair[] {
   // key → vanished path; null when two vanished paths share it (hard links): no guessing.
   const vanished = new Map<string, string | null>();
-  for (const [path, entry] of entries) {
-    if (entry.type === 'symlink') continue;
+  for (const path of scope ?? entries.keys()) {
+    const entry = entries.get(path);
+    if (entry === undefined || entry.type === 'symlink') continue;
     const rec = recorded.get(path);
     if (rec === undefined) continue;
     const now = current.get(path);
@@ -32,8 +36,9 @@ export function findRenames(
   }
   if (vanished.size === 0) return [];
   const moves = new Map<string, string>();
-  for (const [path, now] of current) {
-    if (now.type === 'symlink') continue;
+  for (const path of scope ?? current.keys()) {
+    const now = current.get(path);
+    if (now === undefined || now.type === 'symlink') continue;
     const entry = entries.get(path);
     if (entry?.type === now.type && recorded.get(path)?.inode === now.inode) continue;
     const key = `${now.type}:${now.inode}`;

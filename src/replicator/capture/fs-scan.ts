@@ -235,6 +235,25 @@ export async function scanTree(root: string, rel: string, out: Map<string, Seen>
 }
 
 /** Removes `rel` and everything under it from a view. */
+/**
+ * A view of the tree that remembers which paths were set or deleted since `touched` was last
+ * cleared: what a hinted pass changed in it, the only paths where the replica can differ from
+ * it (see FsCapture.look).
+ */
+export class TouchMap extends Map<string, Seen> {
+  readonly touched = new Set<string>();
+
+  override set(path: string, seen: Seen): this {
+    this.touched.add(path);
+    return super.set(path, seen);
+  }
+
+  override delete(path: string): boolean {
+    this.touched.add(path);
+    return super.delete(path);
+  }
+}
+
 export function dropSubtree(view: Map<string, Seen>, rel: string): void {
   const was = view.get(rel);
   view.delete(rel);
