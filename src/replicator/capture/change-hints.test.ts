@@ -103,6 +103,22 @@ describe('change hints', () => {
     cap.close();
   });
 
+  it('a folder renamed with a file deleted from it between two passes: the file is gone from the replica too', async () => {
+    const { src, hinted, a, sa } = await pair();
+    await mkdir(join(src, 'p/deep'), { recursive: true });
+    for (const f of ['f1', 'f2', 'deep/f3']) await writeFile(join(src, 'p', f), f);
+    await hinted.pass(sa);
+    await rename(join(src, 'p'), join(src, 'q'));
+    await unlink(join(src, 'q/f1'));
+    await unlink(join(src, 'q/deep/f3'));
+    await writeFile(join(src, 'q/f2'), 'changed');
+    await settle();
+    await hinted.pass(sa);
+    assert.equal(hinted.lastPass().full, false);
+    assert.deepEqual(await diffTrees(src, a), []);
+    hinted.close();
+  });
+
   it('follows a renamed folder: later changes inside it are hinted under its new name', async () => {
     const { src, hinted, a, sa } = await pair();
     await mkdir(join(src, 'p/q'), { recursive: true });

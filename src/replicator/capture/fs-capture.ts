@@ -105,12 +105,14 @@ function sameStat(a: Seen, b: Seen): boolean {
   return a.inode === b.inode && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.mode === b.mode;
 }
 
-function moveKeys<T>(map: Map<string, T>, from: string, to: string): void {
+/** Moves `from` and everything under it to `to`; returns the keys it moved to. */
+function moveKeys<T>(map: Map<string, T>, from: string, to: string): string[] {
   const prefix = `${from}/`;
   const moved: [string, string, T][] = [];
   for (const [k, v] of map) if (k === from || k.startsWith(prefix)) moved.push([k, to + k.slice(from.length), v]);
   for (const [k] of moved) map.delete(k);
   for (const [, k, v] of moved) map.set(k, v);
+  return moved.map(([, k]) => k);
 }
 
 function subtreeKeys(map: ReadonlyMap<string, unknown>, path: string): string[] {
@@ -480,10 +482,11 @@ export class FsCapture implements VolumeCapture {
     for (const p of subtreeKeys(this.entries, path)) await this.emit(ctx, { op: 'unlink', path: p }, () => this.forget(p));
   }
 
-  private move(from: string, to: string): void {
+  /** Moves entries (and their recorded stats); returns the paths of the entries moved. */
+  private move(from: string, to: string): string[] {
     for (const k of subtreeKeys(this.entries, to)) this.forget(k);
-    moveKeys(this.entries, from, to);
     moveKeys(this.recorded, from, to);
+    return moveKeys(this.entries, from, to);
   }
 
   private tempName(current: ReadonlyMap<string, Seen>): string {
@@ -508,7 +511,11 @@ export class FsCapture implements VolumeCapture {
     }
   }
 
-  private async renames(ctx: PassContext, current: ReadonlyMap<string, Seen>, scope: ReadonlySet<string> | undefined): Promise<void> {
+  /**
+   * With a `scope` (a hinted pass), the paths entries move to join it: what was under a renamed
+   * folder and is gone from it now is found there, where the view never had it.
+   */
+  private async renames(ctx: PassContext, current: ReadonlyMap<string, Seen>, scope: Set<string> | undefined): Promise<void> {
     const pairs = findRenames(this.entries, this.recorded, current, scope);
     if (pairs.length === 0) return;
     // Everything moving leaves for a temporary name first (deepest first, so no source has
@@ -527,7 +534,9 @@ export class FsCapture implements VolumeCapture {
       if (temp === undefined) continue;
       await this.ensureParents(ctx, to, current);
       await this.unlinkTree(ctx, to);
-      await this.emit(ctx, { op: 'rename', from: temp, to }, () => this.move(temp, to));
+      await this.emit(ctx, { op: 'rename', from: temp, to }, () => {
+        for (const k of this.move(temp, to)) scope?.add(k);
+      });
     }
   }
 
