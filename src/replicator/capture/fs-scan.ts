@@ -241,6 +241,7 @@ export async function scanTree(root: string, rel: string, out: Map<string, Seen>
  * it (see FsCapture.look).
  */
 export class TouchMap extends Map<string, Seen> {
+  // Made empty only: given entries, Map's constructor would call set() before `touched` exists.
   readonly touched = new Set<string>();
 
   override set(path: string, seen: Seen): this {

@@ -22,6 +22,10 @@ describe('FramePool', () => {
     const again = pool.take(1);
     assert.ok(again === c || again === b);
     assert.deepEqual(pool.stats, { made: 3, reused: 1, free: 1 });
+    pool.release();
+    assert.equal(pool.stats.free, 0);
+    pool.take(1);
+    assert.deepEqual(pool.stats, { made: 4, reused: 1, free: 0 });
   });
 
   it('reuses only for sockets, which are done with a buffer when its write callback runs', async () => {

@@ -45,6 +45,14 @@ export class FramePool {
     if (buf.length === this.frameBytes && this.free.length < this.keep) this.free.push(buf);
   }
 
+  /**
+   * Lets go of the memory kept: a VRA serves many streams, and an idle one should not hold a few
+   * MiB of frames it may not need for hours.
+   */
+  release(): void {
+    this.free.length = 0;
+  }
+
   get stats(): { made: number; reused: number; free: number } {
     return { made: this.made, reused: this.reused, free: this.free.length };
   }

@@ -110,8 +110,11 @@ describe('sender', () => {
     proxy.resume('up');
     await s.waitDurable(seqs.at(-1) ?? 0);
     assert.deepEqual(journal.records.map((r) => r.bytes), records.map((r) => encodeRecord(r, { compress: true })));
-    const { made, reused } = s.frameMemory;
+    const { made, reused, kept } = s.frameMemory;
     assert.ok(made <= 8 && reused >= 16, `made ${made}, reused ${reused}`);
+    // All of it acknowledged: an idle stream keeps no frame memory.
+    await until('the last write callbacks', () => s.frameMemory.kept === 0, 2000);
+    assert.ok(kept <= 4);
   });
 
   it('continues after the receiver\'s durableSeq when it has no state of its own', async () => {

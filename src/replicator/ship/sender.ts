@@ -301,10 +301,10 @@ export class Sender {
     };
   }
 
-  /** Frame memory made and used again (see frame-pool.ts). */
-  get frameMemory(): { made: number; reused: number } {
-    const { made, reused } = this.frames.stats;
-    return { made, reused };
+  /** Frame memory made, used again, and kept for the next frames now (see frame-pool.ts). */
+  get frameMemory(): { made: number; reused: number; kept: number } {
+    const { made, reused, free } = this.frames.stats;
+    return { made, reused, kept: free };
   }
 
   /** Stops at once: the link is cut, waiting pushes resolve false, waiters reject (Closed). */
@@ -561,6 +561,8 @@ export class Sender {
     this.unackedSentBytes = Math.max(0, this.unackedSentBytes - bytes);
     this.durableSeq = seq;
     if (checkpoint !== undefined) this.durableCheckpoint = checkpoint;
+    // Everything acknowledged: the stream is idle until the next pass pushes again.
+    if (this.buffer.count === 0) this.frames.release();
     if (this.durableWaiters.length > 0) {
       this.durableWaiters = this.durableWaiters.filter((w) => {
         if (w.seq > seq) return true;
