@@ -367,7 +367,6 @@ export class FsCapture implements VolumeCapture {
       // there is no base (a pass that fails here or later walks the whole tree next time).
       view = this.view ?? new TouchMap();
       this.view = undefined;
-      view.touched.clear();
       await this.rescan(view, hinted, moved ?? hinted, counts, options);
     }
     if (hints !== undefined) {
@@ -400,8 +399,9 @@ export class FsCapture implements VolumeCapture {
     // round trips. Those under folders the view knows are looked at on a hash worker in batches.
     for (const level of byDepth(targets)) {
       const pool = this.hashWorkers > 0 && !this.closed ? (this.pool ??= new HashPool(this.hashWorkers)) : undefined;
-      const known = pool === undefined ? [] : level.filter((t) => parentsOf(t).every((p) => view.get(p)?.type === 'dir'));
-      const rest = known.length === 0 ? level : level.filter((t) => !parentsOf(t).every((p) => view.get(p)?.type === 'dir'));
+      const known: string[] = [];
+      const rest: string[] = [];
+      for (const t of level) (pool !== undefined && parentsOf(t).every((p) => view.get(p)?.type === 'dir') ? known : rest).push(t);
       await inBatches(rest, (t) => this.restat(view, t, counts, options));
       if (pool === undefined || known.length === 0) continue;
       const batches: Promise<Looked[]>[] = [];

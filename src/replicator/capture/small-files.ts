@@ -69,8 +69,7 @@ export function readSmallFileSync(path: string, root: string, maxBytes: number, 
     const t = BigInt(Date.now()) * 1_000_000n;
     const st = fileStat(fstatSync(fd, { bigint: true }));
     const size = Number(st.size);
-    if (!st.file || size > maxBytes) return { kind: 'read', st, t, inside: false, scan: NOTHING_READ };
-    if (!fdInsideSync(fd, root)) return { kind: 'read', st, t, inside: false, scan: NOTHING_READ };
+    if (!st.file || size > maxBytes || !fdInsideSync(fd, root)) return { kind: 'read', st, t, inside: false, scan: NOTHING_READ };
     if (old.length === 0) {
       // A new file: all of it goes, so it is read straight into memory of its own.
       const buf = bytes(size);
@@ -98,8 +97,7 @@ export async function readSmallFile(path: string, root: string, maxBytes: number
     const t = BigInt(Date.now()) * 1_000_000n;
     const st = fileStat(await handle.stat({ bigint: true }));
     const size = Number(st.size);
-    if (!st.file || size > maxBytes) return { kind: 'read', st, t, inside: false, scan: NOTHING_READ };
-    if (!(await fdInside(handle.fd, root))) return { kind: 'read', st, t, inside: false, scan: NOTHING_READ };
+    if (!st.file || size > maxBytes || !(await fdInside(handle.fd, root))) return { kind: 'read', st, t, inside: false, scan: NOTHING_READ };
     const buf = bytes(size);
     let got = 0;
     while (got < size) {
