@@ -7,6 +7,8 @@
 // Prints a table per section.
 //   npm run bench:replicator -- [--gib 2] [--files 20000] [--rounds 3] [--only delta,journal,rpo,recovery]
 //                               [--rpo-seconds 60] [--rpo-rate 50] [--rpo-interval 2000]
+// First: the thread pool sized as in the executable, whose materialise this runs in-process.
+import '../src/thread-pool.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

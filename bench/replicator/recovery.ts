@@ -1,9 +1,10 @@
 // Recovery: materialise a checkpoint of an fs volume (a replica of the volume in 8 MiB files, plus
 // a journal of random 1 MiB writes after the replica's point) against `cp -a` of the replica's
 // objects, the same bytes. Each round runs both, in alternating order, each after a `sync` and
-// timed both to return and to durable (a `sync` after it included: neither fsyncs its output, and
-// writeback of the other's pages is the noise). Each run's output is removed before the next run
-// starts, so both start alike: on this kind of VM a run that starts while the other's 2 GiB output
+// timed both to return and to durable (a `sync` after it included). cp does not fsync its output;
+// materialise does (it is durable by default), so its two times nearly agree and the ratio is
+// taken to durable. The `sync` before each run keeps writeback of the other's pages out of it.
+// Each run's output is removed before the next run starts, so both start alike: on this kind of VM a run that starts while the other's 2 GiB output
 // is still there takes several times longer (cp -a: 2.5–2.9 s instead of 0.56 s; most likely the
 // VM host must back fresh memory first, while pages just freed are at hand: not confirmed).
 // Figures are medians of RUNS rounds.

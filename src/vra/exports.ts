@@ -15,15 +15,14 @@
 // its stream, or with its volume. Exports survive a VRA restart (DATA_DIR/exports/{id}/export.json,
 // written last and durably); at start the expired, incomplete and orphaned ones are removed.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { constants } from 'node:fs';
-import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { secretDigest, secretMatchesDigest } from '../auth/secrets.ts';
 import { syncDir, writeFileDurably } from '../replicator/durable.ts';
 import type { ExportHeader } from '../restore/format.ts';
-import { totalsOf, walkExport } from '../restore/send.ts';
+import { totalsOf } from '../restore/send.ts';
 import { HttpError, parse } from './http.ts';
 import type { StreamRegistry } from './registry.ts';
 import { StreamError } from './target-stream.ts';
@@ -153,9 +152,9 @@ export class ExportStore {
     this.#creating++;
     try {
       await mkdir(dir, { mode: 0o700 });
+      // Durable on return (materialise fsyncs what it makes, as it goes).
       await stream.materialise(cp.seq, new Map([[b.volume, content]]));
       const totals = await totalsOf(content, volume.kind);
-      await syncTree(content, volume.kind);
       await syncDir(dir);
       await syncDir(this.#dir);
       // Deleted while it was being made (the stream's exports were dropped before this one existed).
@@ -295,26 +294,4 @@ export class ExportStore {
     }
     await Promise.all(all.flatMap((h) => [...h.transfers].map((t) => t.finished)));
   }
-}
-
-/** fsync every file and folder of a scratch copy (materialise does not): the export must survive a crash whole. */
-async function syncTree(root: string, kind: 'fs' | 'block'): Promise<void> {
-  const paths: string[] = kind === 'block' ? [root] : [];
-  if (kind === 'fs') {
-    for await (const e of walkExport(root)) if (e.type === 'file' || e.type === 'dir') paths.push(join(root, e.path));
-    paths.push(root);
-  }
-  let next = 0;
-  // Several at once: the filesystem commits concurrent fsyncs together.
-  const worker = async (): Promise<void> => {
-    for (let p = paths[next++]; p !== undefined; p = paths[next++]) {
-      const fh = await open(p, constants.O_RDONLY | constants.O_NOFOLLOW);
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, worker));
 }

@@ -36,13 +36,19 @@ describe('CopyQueue', () => {
     const { jobs, out } = await setup(12);
     jobs[3] = { ...(jobs[3] as CopyJob), links: [join(out, 'also3'), join(out, 'again3')] };
     const seen: number[] = [];
-    const q = new CopyQueue(jobs, 3, (done, total) => {
+    const reported = new Set<string>();
+    const q = new CopyQueue(jobs, 3, (job, done, total) => {
       assert.equal(total, 12 * 64 * 1024);
+      // Reported once whole: its content and its links are there.
+      assert.ok(existsSync(job.to));
+      for (const l of job.links) assert.ok(existsSync(l));
+      reported.add(job.key);
       seen.push(done);
     });
     await q.done;
     assert.equal(seen.length, 12);
     assert.equal(seen.at(-1), 12 * 64 * 1024);
+    assert.deepEqual([...reported].sort(), jobs.map((j) => j.key).sort());
     for (const j of jobs) assert.deepEqual(await readFile(j.to), await readFile(j.from));
     const ino = (await stat(join(out, 'f3'))).ino;
     assert.equal((await stat(join(out, 'also3'))).ino, ino);

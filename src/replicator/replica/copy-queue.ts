@@ -37,7 +37,8 @@ export class CopyQueue {
   private copiedBytes = 0;
   private readonly totalBytes: number;
 
-  constructor(jobs: readonly CopyJob[], concurrency: number, onCopied?: (doneBytes: number, totalBytes: number) => void) {
+  /** onCopied: after each file is copied (hard links included), with the bytes copied so far. */
+  constructor(jobs: readonly CopyJob[], concurrency: number, onCopied?: (job: CopyJob, doneBytes: number, totalBytes: number) => void) {
     this.jobs = [...jobs];
     for (const j of this.jobs) this.byKey.set(j.key, j);
     this.totalBytes = this.jobs.reduce((sum, j) => sum + j.size, 0);
@@ -54,7 +55,7 @@ export class CopyQueue {
         this.state.set(job, 'copied');
         this.waiters.get(job)?.resolve();
         this.copiedBytes += job.size;
-        onCopied?.(this.copiedBytes, this.totalBytes);
+        onCopied?.(job, this.copiedBytes, this.totalBytes);
       }
     };
     const workers = Array.from({ length: Math.min(Math.max(1, concurrency), this.jobs.length) }, worker);

@@ -34,7 +34,7 @@ export async function headManifest(replica: Replica, journal: JournalReader, vol
     await mkdir(scratch, { recursive: true });
     const done = await replica.lock.run(async () => {
       await replica.finishInterruptedApply(journal);
-      return materialiseLocked(replica, journal, Math.max(journal.durableSeq, replica.appliedSeq), new Map([[volume, target]]));
+      return materialiseLocked(replica, journal, Math.max(journal.durableSeq, replica.appliedSeq), new Map([[volume, target]]), { durable: false });
     });
     const ns = done.namespaces.get(volume);
     if (ns === undefined) {

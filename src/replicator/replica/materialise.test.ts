@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { chown, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ReplicaError } from './errors.ts';
 import { materialise } from './materialise.ts';
+import { lockedOutScenario, VOLUMES as LOCKED_VOLUMES } from './materialise-child.test-support.ts';
 import { Replica } from './replica.ts';
 import { MemoryJournal, Workload, diffWithModel, type VolumeModel } from './replica.test-support.ts';
 
@@ -24,6 +26,8 @@ after(async () => {
 
 let n = 0;
 const fresh = (): string => join(root, `t${n++}`);
+const CHILD = join(import.meta.dirname, 'materialise-child.test-support.ts');
+const NOBODY = 65534;
 
 describe('materialise', () => {
   it('reports copy and replay progress', async () => {
@@ -179,5 +183,22 @@ describe('materialise', () => {
       await materialise({ replica, journal, checkpointSeq: c2, targets: new Map([['data', t]]) });
       assert.ok((await lstat(t)).isDirectory());
     });
+  });
+
+  it('fills, modes and syncs what shuts its owner out, run by a user other than root', { skip: process.getuid?.() !== 0 && 'only root can run the child as another user' }, async (t) => {
+    // Root passes every permission check: only another user shows that a durable materialise
+    // sets each mode after its last use of the entry (files, then folders deepest first).
+    // Its own folder under the system's temporary one: the suite's is its owner's alone.
+    const dir = await mkdtemp(join(tmpdir(), 'materialise-other-user-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    await chown(dir, NOBODY, NOBODY);
+    const r = spawnSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--', process.execPath, CHILD, dir], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `child failed: ${r.stderr}`);
+    const w = new Workload(1, LOCKED_VOLUMES);
+    const { journalSeq } = lockedOutScenario(w);
+    const model = w.snapshots.get(journalSeq)?.get('data');
+    assert.ok(model !== undefined);
+    for (const out of ['durable', 'scratch']) assert.deepEqual(await diffWithModel(join(dir, out), model), [], out);
+    assert.equal((await lstat(join(dir, 'durable/ro/shut'))).mode & 0o7777, 0o000);
   });
 });

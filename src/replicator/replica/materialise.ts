@@ -4,7 +4,9 @@
 // its own file's copy, anything else for the whole copy. Nothing is ever created through a
 // symlink: every parent is a folder this code made (the namespace says so) and files are opened
 // with O_NOFOLLOW and O_EXCL. Modes are set last, so a read-only folder does not stop its own
-// filling.
+// filling. A durable materialise (the default) flushes each copied file as soon as it is copied
+// (flusher.ts) and ends by setting each mode through a handle and fsyncing it there, files first,
+// then folders deepest first: what it returns survives a crash, modes and names included.
 import { constants } from 'node:fs';
 import { chmod, link, lstat, mkdir, open, readdir, rename, rmdir, stat, symlink, unlink, type FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -12,6 +14,7 @@ import { dirname, join } from 'node:path';
 import type { FileId, Op } from '../ops.ts';
 import { ReplicaError } from './errors.ts';
 import { FdCache } from './fd-cache.ts';
+import { Flusher } from './flusher.ts';
 import { opWhere, replay, type JournalReader, type ReplayItem } from './journal-reader.ts';
 import { CopyQueue, type CopyJob } from './copy-queue.ts';
 import { Namespace, NamespaceProblem, type NsEntry } from './namespace.ts';
@@ -36,6 +39,11 @@ export interface MaterialiseOptions {
   /** Volume → target: an empty (or missing) folder for fs volumes, a new image file for block. */
   targets: Map<string, string>;
   onProgress?: (progress: MaterialiseProgress) => void;
+  /**
+   * Whether everything materialised is on disk when this resolves (default true). False leaves
+   * writeback to the kernel: for a scratch copy that is read once and removed.
+   */
+  durable?: boolean;
 }
 
 export interface MaterialiseResult {
@@ -48,13 +56,20 @@ const OPEN_EXISTING = constants.O_WRONLY | constants.O_NOFOLLOW;
 // Copies run in the thread pool; one per core keeps the disk busy without thrashing it.
 const COPY_CONCURRENCY = Math.min(4, Math.max(2, availableParallelism()));
 const STAT_CONCURRENCY = 16;
+// fsyncs at once: each holds a thread of the pool while the disk works (the executable sizes the
+// pool for it: thread-pool.ts); several let the filesystem commit them together.
+const SYNC_CONCURRENCY = 4;
+const OPEN_TO_SYNC = constants.O_RDONLY | constants.O_NOFOLLOW;
 
 export async function materialise(options: MaterialiseOptions): Promise<MaterialiseResult> {
   const { replica, journal, checkpointSeq, targets } = options;
   return replica.lock.run(async () => {
     await replica.finishInterruptedApply(journal);
     checkCoverage(replica, recoverableCheckpoint(replica, journal, checkpointSeq), targets.keys());
-    const finals = await materialiseLocked(replica, journal, checkpointSeq, targets, options.onProgress);
+    const finals = await materialiseLocked(replica, journal, checkpointSeq, targets, {
+      durable: options.durable ?? true,
+      ...(options.onProgress !== undefined && { onProgress: options.onProgress }),
+    });
     return { checkpointSeq, volumes: finals.summary };
   });
 }
@@ -94,7 +109,7 @@ export async function materialiseLocked(
   journal: JournalReader,
   throughSeq: number,
   targets: ReadonlyMap<string, string>,
-  onProgress?: (progress: MaterialiseProgress) => void,
+  { durable, onProgress }: { durable: boolean; onProgress?: (progress: MaterialiseProgress) => void },
 ): Promise<Materialised> {
   const state = replica.snapshot();
   for (const [volume, target] of targets) {
@@ -106,7 +121,11 @@ export async function materialiseLocked(
   const namespaces = new Map<string, Namespace>();
   const summary: MaterialiseResult['volumes'] = [];
   const jobs = await planCopies(replica, state, targets, namespaces, summary);
-  const copies = new CopyQueue(jobs, COPY_CONCURRENCY, (doneBytes, totalBytes) => onProgress?.({ phase: 'copy', doneBytes, totalBytes }));
+  const flusher = durable ? new Flusher(SYNC_CONCURRENCY) : undefined;
+  const copies = new CopyQueue(jobs, COPY_CONCURRENCY, (job, doneBytes, totalBytes) => {
+    flusher?.add(job.to);
+    onProgress?.({ phase: 'copy', doneBytes, totalBytes });
+  });
   // Records up to a volume's `since` are skipped anyway: a volume added late (a head manifest for
   // its first sync) needs no walk through the journal before it.
   const since = Math.min(...[...targets.keys()].map((v) => state.volumes.get(v)?.since ?? 0));
@@ -124,9 +143,16 @@ export async function materialiseLocked(
     await writes.settle();
     await copies.done.catch(() => undefined);
     await fds.closeAll();
+    flusher?.cancel();
+    await flusher?.done().catch(() => undefined);
   }
+  await flusher?.done();
   onProgress?.({ phase: 'replay', doneBytes: total, totalBytes: total });
-  for (const [volume, ns] of namespaces) await applyModes(targets.get(volume) ?? '', ns);
+  for (const [volume, target] of targets) {
+    const ns = namespaces.get(volume);
+    if (durable) await finishDurably(target, ns);
+    else if (ns !== undefined) await applyModes(target, ns);
+  }
   return { namespaces, summary };
 }
 
@@ -364,6 +390,59 @@ function openFile(root: string, paths: ReadonlySet<string>): Promise<FileHandle>
   const path = paths.values().next().value;
   if (path === undefined) throw new NamespaceProblem('file has no path');
   return open(join(root, path), OPEN_EXISTING);
+}
+
+/**
+ * Final modes, each set through a handle that is then fsync'd: files (their data too) first, then
+ * folders deepest first (a folder's own mode could stop reaching what it holds), then the target
+ * and the folder holding it. Every entry is still its owner's to open here: files are made 0o600
+ * or copied from the replica's own objects, folders 0o700. Symlinks have no mode and are made
+ * durable by their folder's fsync. An fs volume's `ns`; none for an image.
+ */
+async function finishDurably(target: string, ns: Namespace | undefined): Promise<void> {
+  if (ns === undefined) {
+    await syncOne(target);
+    await syncOne(dirname(target));
+    return;
+  }
+  const files = new Map<FileId, [string, number]>();
+  const dirsByDepth = new Map<number, [string, number][]>();
+  for (const [path, e] of ns.sorted()) {
+    // One fsync per file, not per name: its other names are its folders' to make durable.
+    if (e.type === 'file') files.set(e.id, files.get(e.id) ?? [path, ns.file(e.id).mode]);
+    else if (e.type === 'dir') {
+      const depth = path.split('/').length;
+      const level = dirsByDepth.get(depth);
+      if (level === undefined) dirsByDepth.set(depth, [[path, e.mode]]);
+      else level.push([path, e.mode]);
+    }
+  }
+  await eachAtMost([...files.values()], SYNC_CONCURRENCY * 2, ([path, mode]) => syncOne(join(target, path), mode));
+  for (const depth of [...dirsByDepth.keys()].sort((a, b) => b - a)) {
+    await eachAtMost(dirsByDepth.get(depth) ?? [], SYNC_CONCURRENCY * 2, ([path, mode]) => syncOne(join(target, path), mode));
+  }
+  await syncOne(target);
+  await syncOne(dirname(target));
+}
+
+/** fsync of one file or folder, its mode set first through the same handle when given. */
+async function syncOne(path: string, mode?: number): Promise<void> {
+  const fh = await open(path, OPEN_TO_SYNC);
+  try {
+    if (mode !== undefined) await fh.chmod(mode);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** `fn` over every item, `limit` at once, in order of starting. */
+async function eachAtMost<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < items.length; i = next++) await fn(items[i] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /** Final modes, deepest first (a folder's own mode could stop reaching what it holds). */
