@@ -27,6 +27,23 @@ describe('record codec', () => {
     }
   });
 
+  it('decodes records that own their memory when asked, so the bytes may be reused at once', () => {
+    const text: Record = { kind: 'op', volume: 'v', op: { op: 'write', id: 1, offset: 0, data: Buffer.alloc(64 * 1024, 'abcdefgh') } };
+    for (const record of [...samples, text]) {
+      for (const compress of [false, true]) {
+        const bytes = encodeRecord(record, { compress });
+        const owned = decodeRecord(bytes, { own: true });
+        const viewed = decodeRecord(bytes);
+        bytes.fill(0xee);
+        assert.deepEqual(owned, record);
+        // Without `own`, raw write data and digests are views of the record's bytes.
+        const aliased = record.kind === 'checkpoint' || record.op.op === 'digest' || (record.op.op === 'write' && !(compress && record === text));
+        if (aliased) assert.notDeepEqual(viewed, record);
+        else assert.deepEqual(viewed, record);
+      }
+    }
+  });
+
   it('encodes in parts that join to the record, keeping an uncompressed write\'s data without a copy', () => {
     const text = Buffer.alloc(64 * 1024, 'abcdefgh');
     const textWrite: Record = { kind: 'op', volume: 'v', op: { op: 'write', id: 1, offset: 0, data: text } };

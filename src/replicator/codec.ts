@@ -315,8 +315,11 @@ function encodeCheckpoint(mark: CheckpointMark): Buffer {
 class Reader {
   pos = 0;
   private readonly buf: Buffer;
-  constructor(buf: Buffer) {
+  /** Whether bytes() and rest() return copies instead of views (the caller reuses `buf`). */
+  private readonly own: boolean;
+  constructor(buf: Buffer, own = false) {
     this.buf = buf;
+    this.own = own;
   }
   need(n: number, what: string): void {
     if (this.pos + n > this.buf.length) throw new CodecError(`record ends inside ${what} (${this.buf.length} bytes)`);
@@ -353,6 +356,12 @@ class Reader {
     this.need(n, what);
     const b = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
+    return this.own ? Buffer.from(b) : b;
+  }
+  /** The rest of the record as a view, whatever `own` says: for data that is decompressed anyway. */
+  restView(): Buffer {
+    const b = this.buf.subarray(this.pos);
+    this.pos = this.buf.length;
     return b;
   }
   str(len: number, what: string): string {
@@ -368,9 +377,8 @@ class Reader {
     return this.str(this.u16(`${what} length`), what);
   }
   rest(): Buffer {
-    const b = this.buf.subarray(this.pos);
-    this.pos = this.buf.length;
-    return b;
+    const b = this.restView();
+    return this.own ? Buffer.from(b) : b;
   }
   end(what: string): void {
     if (this.pos !== this.buf.length) throw new CodecError(`${this.buf.length - this.pos} bytes left over after ${what}`);
@@ -386,9 +394,18 @@ export function recordType(bytes: Uint8Array): 'checkpoint' | OpName {
   return name;
 }
 
+export interface DecodeOptions {
+  /**
+   * The record shares no memory with `bytes` (write data and digests are copies), so the caller
+   * may reuse `bytes` at once: a replay reads the journal through one buffer. Compressed data is
+   * decompressed into new memory anyway and costs no copy.
+   */
+  own?: boolean;
+}
+
 /** Decodes and checks one record. */
-export function decodeRecord(bytes: Uint8Array): Record {
-  return decode(bytes);
+export function decodeRecord(bytes: Uint8Array, options: DecodeOptions = {}): Record {
+  return decode(bytes, options.own ?? false);
 }
 
 /**
@@ -401,9 +418,9 @@ export function checkRecord(bytes: Uint8Array): Record {
   return decode(bytes);
 }
 
-function decode(bytes: Uint8Array): Record {
+function decode(bytes: Uint8Array, own = false): Record {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const r = new Reader(buf);
+  const r = new Reader(buf, own);
   const typeName = recordType(buf);
   r.pos = 1;
   const flags = r.u8('flags');
@@ -447,9 +464,10 @@ function decode(bytes: Uint8Array): Record {
         const rawLength = r.u32('write length');
         if (rawLength > MAX_WRITE_BYTES) throw new CodecError(`write length ${rawLength} is more than ${MAX_WRITE_BYTES}`);
         checkUint('write end', offset + rawLength, MAX_UINT48);
-        const stored = r.rest();
+        const compressed = (flags & FLAG_ZSTD) !== 0;
+        const stored = compressed ? r.restView() : r.rest();
         let data: Buffer;
-        if ((flags & FLAG_ZSTD) !== 0) {
+        if (compressed) {
           try {
             // One output buffer of the known size (plus the byte that shows the end): zlib's default
             // 16 KiB chunks concatenated cost twice the decompression itself for a 1 MiB write.

@@ -152,6 +152,32 @@ describe('Journal', () => {
       await k.close();
     }));
 
+  it('reads transiently through one buffer: each record right when it comes, runs and segments alike', () =>
+    withDir(async (dir) => {
+      // Sizes around the 1 MiB run: many small records share a run, larger ones take a run each
+      // and make the buffer grow.
+      const sizes = [100, 300_000, 700_000, 1_100_000, 50, 2_000_000, 10, 900_000];
+      const all = sizes.map((size, i) => ({ seq: i + 1, bytes: Buffer.alloc(size, i + 1) }));
+      const j = await Journal.open(dir, { segmentBytes: 3_000_000 });
+      for (const r of all) await j.append([r]);
+      assert.ok(j.stats().segments >= 2);
+      const seen: { seq: number; bytes: Buffer }[] = [];
+      const buffers = new Set<ArrayBufferLike>();
+      for await (const r of j.read(1, all.length, { transient: true })) {
+        seen.push({ seq: r.seq, bytes: Buffer.from(r.bytes) });
+        buffers.add(r.bytes.buffer);
+      }
+      assert.deepEqual(seen, all);
+      // Runs of at most 1 MiB, or one larger record: 1–3, 4, 5, 6, 7–8. One buffer for each time
+      // it had to grow (for runs 1–3, 4 and 6), not one per run.
+      assert.equal(buffers.size, 3);
+      // Kept past their turn, transient records are overwritten by later ones: the reason for the
+      // contract. Without `transient`, each run has a buffer of its own.
+      const kept = await readAll(j, 1, all.length);
+      assert.deepEqual(kept, all);
+      await j.close();
+    }));
+
   it('puts a record larger than a segment in a segment of its own', () =>
     withDir(async (dir) => {
       const j = await Journal.open(dir, { segmentBytes: 100 });

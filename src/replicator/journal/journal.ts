@@ -240,12 +240,18 @@ export class Journal {
     }
   }
 
-  /** Durable records fromSeq..toSeq (inclusive), in order, every CRC checked. */
-  async *read(fromSeq: number, toSeq: number): AsyncIterable<{ seq: number; bytes: Buffer }> {
+  /**
+   * Durable records fromSeq..toSeq (inclusive), in order, every CRC checked. `transient`: a
+   * record's bytes are good only until the next one is asked for, since every run is read into
+   * the same buffer (a replay that decodes each record as it comes allocates no read buffers).
+   */
+  async *read(fromSeq: number, toSeq: number, options: { transient?: boolean } = {}): AsyncIterable<{ seq: number; bytes: Buffer }> {
     checkSeqArg('read fromSeq', fromSeq);
     checkSeqArg('read toSeq', toSeq);
     if (fromSeq > toSeq) return;
     this.checkRange(fromSeq, toSeq);
+    let scratch = Buffer.alloc(0);
+    const buffer = options.transient === true ? (length: number): Buffer => (scratch.length >= length ? scratch : (scratch = Buffer.allocUnsafe(length))) : undefined;
     let seq = fromSeq;
     while (seq <= toSeq) {
       if (this.closed) throw new JournalError('Closed', `journal ${this.dir} was closed during a read`);
@@ -261,7 +267,7 @@ export class Journal {
       try {
         const lastIndex = Math.min(toSeq, lastSeqOf(seg)) - seg.first;
         while (seq - seg.first <= lastIndex) {
-          const run = await readRun(fh, seg, seq - seg.first, lastIndex);
+          const run = await readRun(fh, seg, seq - seg.first, lastIndex, buffer);
           for (const r of run.records) {
             yield r;
             seq = r.seq + 1;

@@ -16,14 +16,15 @@ export interface Run {
 
 /**
  * Records from index i up to lastIndex (at most a run's worth) read in one go. The buffer is
- * fresh for each run so callers may keep the records.
+ * fresh for each run so callers may keep the records, unless `buffer` gives one (of at least the
+ * length asked for): then the records are views of it, good until it is reused.
  */
-export async function readRun(fh: FileHandle, seg: Segment, i: number, lastIndex: number): Promise<Run> {
+export async function readRun(fh: FileHandle, seg: Segment, i: number, lastIndex: number, buffer?: (length: number) => Buffer): Promise<Run> {
   const start = seg.offsets.at(i, seg.size);
   let j = i;
   while (j < lastIndex && seg.offsets.at(j + 2, seg.size) - start <= RUN_BYTES) j++;
   const end = seg.offsets.at(j + 1, seg.size);
-  const buf = await readAt(fh, start, end - start).catch((err: unknown) => {
+  const buf = await readAt(fh, start, end - start, buffer?.(end - start)).catch((err: unknown) => {
     throw new JournalCorruptError(seg.path, start, `cannot read ${end - start} bytes: ${(err as Error).message}`);
   });
   const records: { seq: number; bytes: Buffer }[] = [];

@@ -4,6 +4,11 @@ import { decodeRecord, recordType } from '../codec.ts';
 import type { CheckpointMark, Op, OpName, VolumeName } from '../ops.ts';
 import { ReplicaError } from './errors.ts';
 
+export interface ReadOptions {
+  /** The caller is done with each record's bytes before asking for the next: they may be reused. */
+  transient?: boolean;
+}
+
 export interface JournalCheckpoint {
   seq: number;
   time: number;
@@ -16,7 +21,7 @@ export interface JournalReader {
   readonly durableSeq: number;
   checkpoints(): readonly JournalCheckpoint[];
   /** Records fromSeq..toSeq inclusive, in order. */
-  read(fromSeq: number, toSeq: number): AsyncIterable<{ seq: number; bytes: Buffer }>;
+  read(fromSeq: number, toSeq: number, options?: ReadOptions): AsyncIterable<{ seq: number; bytes: Buffer }>;
   /** Stored bytes of records fromSeq..toSeq inclusive. */
   bytesBetween(fromSeq: number, toSeq: number): number;
   dropThrough(seq: number): Promise<void>;
@@ -35,7 +40,8 @@ export type ReplayItem =
 export async function* replay(journal: JournalReader, fromSeq: number, toSeq: number, skip?: ReadonlySet<OpName>): AsyncGenerator<ReplayItem> {
   if (toSeq < fromSeq) return;
   let expected = fromSeq;
-  for await (const { seq, bytes } of journal.read(fromSeq, toSeq)) {
+  // Each record is decoded into memory of its own before the next is read (decodeItem).
+  for await (const { seq, bytes } of journal.read(fromSeq, toSeq, { transient: true })) {
     if (seq > toSeq && expected > toSeq) break;
     if (seq !== expected) throw new ReplicaError('JOURNAL', `journal gave seq ${seq} where seq ${expected} was next (reading ${fromSeq}..${toSeq})`);
     expected++;
@@ -50,7 +56,7 @@ function decodeItem(seq: number, bytes: Buffer, skip: ReadonlySet<OpName> | unde
     const type = recordType(bytes);
     const stored = bytes.length;
     if (type !== 'checkpoint' && skip?.has(type) === true) return { seq, stored, kind: 'skipped', type };
-    const record = decodeRecord(bytes);
+    const record = decodeRecord(bytes, { own: true });
     if (record.kind === 'checkpoint') return { seq, stored, kind: 'checkpoint', checkpoint: record.checkpoint };
     return { seq, stored, kind: 'op', volume: record.volume, op: record.op };
   } catch (err: unknown) {

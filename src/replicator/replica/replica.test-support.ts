@@ -6,7 +6,7 @@ import { decodeRecord, encodeRecord } from '../codec.ts';
 import { BLOCK_SIZE, blockHash, contentDigest, volumeDigest, type DigestEntry } from '../hash.ts';
 import type { CheckpointMark, FileId, Op, Record } from '../ops.ts';
 import { walkTree } from './hashing.ts';
-import type { JournalCheckpoint, JournalReader } from './journal-reader.ts';
+import type { JournalCheckpoint, JournalReader, ReadOptions } from './journal-reader.ts';
 
 export class MemoryJournal implements JournalReader {
   private records: { seq: number; bytes: Buffer }[] = [];
@@ -39,11 +39,25 @@ export class MemoryJournal implements JournalReader {
     return out;
   }
 
-  async *read(fromSeq: number, toSeq: number): AsyncGenerator<{ seq: number; bytes: Buffer }> {
+  /**
+   * `transient` is held to as strictly as it can be: each record comes in one shared buffer that
+   * is overwritten with garbage as soon as the next is asked for, so a reader that keeps a view
+   * of a record past its turn reads garbage and fails its test.
+   */
+  async *read(fromSeq: number, toSeq: number, options: ReadOptions = {}): AsyncGenerator<{ seq: number; bytes: Buffer }> {
     await Promise.resolve();
+    let scratch = Buffer.alloc(0);
     for (let seq = Math.max(fromSeq, this.first); seq <= Math.min(toSeq, this.durableSeq); seq++) {
       const r = this.records[seq - this.first];
-      if (r !== undefined) yield r;
+      if (r === undefined) continue;
+      if (options.transient !== true) {
+        yield r;
+        continue;
+      }
+      if (scratch.length < r.bytes.length) scratch = Buffer.alloc(r.bytes.length);
+      r.bytes.copy(scratch);
+      yield { seq: r.seq, bytes: scratch.subarray(0, r.bytes.length) };
+      scratch.fill(0xa5);
     }
   }
 
