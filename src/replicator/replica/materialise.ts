@@ -137,15 +137,19 @@ export async function materialiseLocked(
     await replayInto(state, replay(journal, from, throughSeq), total, targets, namespaces, { fds, writes, copies }, onProgress);
     // A journal of writes alone leaves the copy of files it never wrote still running.
     await copies.done;
+  } catch (err: unknown) {
+    // Flushes queued for a materialise that failed would only delay the failure.
+    flusher?.cancel();
+    throw err;
   } finally {
     // After a failure: nothing new starts, and what is in flight ends before handles close.
     copies.cancel();
     await writes.settle();
     await copies.done.catch(() => undefined);
     await fds.closeAll();
-    flusher?.cancel();
     await flusher?.done().catch(() => undefined);
   }
+  // Flushes still queued run to the end: each one the final pass need not wait for.
   await flusher?.done();
   onProgress?.({ phase: 'replay', doneBytes: total, totalBytes: total });
   for (const [volume, target] of targets) {
