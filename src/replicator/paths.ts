@@ -53,3 +53,22 @@ const VOLUME_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 export function volumeNameProblem(name: string): string | undefined {
   return VOLUME_NAME.test(name) ? undefined : 'is not a DNS subdomain (lowercase letters, digits, "-" and ".", at most 253)';
 }
+
+/** Slashes in a volume path: '' and 'a' are 0, 'a/b' is 1. */
+export function depth(path: string): number {
+  let n = 0;
+  for (let i = 0; i < path.length; i++) if (path.charCodeAt(i) === 47) n++;
+  return n;
+}
+
+/** Paths grouped by depth, shallowest first ('' before everything). */
+export function byDepth(paths: Iterable<string>): string[][] {
+  const levels = new Map<number, string[]>();
+  for (const p of paths) {
+    const d = p === '' ? -1 : depth(p);
+    const level = levels.get(d);
+    if (level === undefined) levels.set(d, [p]);
+    else level.push(p);
+  }
+  return [...levels].sort((a, b) => a[0] - b[0]).map(([, level]) => level);
+}

@@ -10,14 +10,14 @@ import { join } from 'node:path';
 import { HASH_BYTES, blockCount, contentDigest, volumeDigest, type DigestEntry } from '../hash.ts';
 import type { FsManifest, Manifest, ManifestEntry } from '../manifest.ts';
 import { MAX_UINT48, MODE_MASK, type Op } from '../ops.ts';
-import { parentsOf, pathProblem, volumeNameProblem } from '../paths.ts';
+import { byDepth, depth, parentsOf, pathProblem, volumeNameProblem } from '../paths.ts';
 import { readBuffers, syncContent } from './content-sync.ts';
 import { scanHere, type ChunkScan } from './chunk-scan.ts';
 import { HashPool } from './hash-pool.ts';
 import { fdInside, fileStat, readSmallFile, type FileStat, type SmallRead } from './small-files.ts';
 import { ChangeHints } from './change-hints.ts';
 import { findRenames } from './fs-renames.ts';
-import { absOf, counted, depth, dropSubtree, inodeOf, isGone, newCounts, parentOf, scanOne, scanTree, TouchMap, type Looked, type ScanCounts, type ScanOptions, type Seen } from './fs-scan.ts';
+import { absOf, counted, dropSubtree, inodeOf, isGone, newCounts, parentOf, scanOne, scanTree, TouchMap, type Looked, type ScanCounts, type ScanOptions, type Seen } from './fs-scan.ts';
 import { CaptureError, SinkStopped, type PassResult, type RecordSink, type VolumeCapture } from './volume-capture.ts';
 
 export interface FsCaptureOptions {
@@ -121,18 +121,6 @@ function subtreeKeys(map: ReadonlyMap<string, unknown>, path: string): string[] 
   const out = [path];
   for (const k of map.keys()) if (k.startsWith(prefix)) out.push(k);
   return out.sort((a, b) => depth(b) - depth(a));
-}
-
-/** Paths grouped by depth, shallowest first. */
-function byDepth(paths: Iterable<string>): string[][] {
-  const levels = new Map<number, string[]>();
-  for (const p of paths) {
-    const d = p === '' ? -1 : depth(p);
-    const level = levels.get(d);
-    if (level === undefined) levels.set(d, [p]);
-    else level.push(p);
-  }
-  return [...levels].sort((a, b) => a[0] - b[0]).map(([, level]) => level);
 }
 
 /** Runs `f` over `items`, a few at a time. */

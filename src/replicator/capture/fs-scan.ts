@@ -263,12 +263,6 @@ export function dropSubtree(view: Map<string, Seen>, rel: string): void {
   for (const k of view.keys()) if (k.startsWith(prefix)) view.delete(k);
 }
 
-export function depth(path: string): number {
-  let n = 0;
-  for (let i = 0; i < path.length; i++) if (path.charCodeAt(i) === 47) n++;
-  return n;
-}
-
 export function parentOf(path: string): string {
   const i = path.lastIndexOf('/');
   return i < 0 ? '' : path.slice(0, i);

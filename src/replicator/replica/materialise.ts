@@ -11,7 +11,9 @@ import { constants } from 'node:fs';
 import { chmod, link, lstat, mkdir, open, readdir, rename, rmdir, stat, symlink, unlink, type FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
+import { syncDir } from '../durable.ts';
 import type { FileId, Op } from '../ops.ts';
+import { byDepth } from '../paths.ts';
 import { ReplicaError } from './errors.ts';
 import { FdCache } from './fd-cache.ts';
 import { Flusher } from './flusher.ts';
@@ -406,27 +408,27 @@ function openFile(root: string, paths: ReadonlySet<string>): Promise<FileHandle>
 async function finishDurably(target: string, ns: Namespace | undefined): Promise<void> {
   if (ns === undefined) {
     await syncOne(target);
-    await syncOne(dirname(target));
+    await syncDir(dirname(target));
     return;
   }
-  const files = new Map<FileId, [string, number]>();
-  const dirsByDepth = new Map<number, [string, number][]>();
+  const files = new Map<FileId, string>();
+  const folders: string[] = [];
+  const modes = new Map<string, number>();
   for (const [path, e] of ns.sorted()) {
     // One fsync per file, not per name: its other names are its folders' to make durable.
-    if (e.type === 'file') files.set(e.id, files.get(e.id) ?? [path, ns.file(e.id).mode]);
-    else if (e.type === 'dir') {
-      const depth = path.split('/').length;
-      const level = dirsByDepth.get(depth);
-      if (level === undefined) dirsByDepth.set(depth, [[path, e.mode]]);
-      else level.push([path, e.mode]);
+    if (e.type === 'file' && !files.has(e.id)) {
+      files.set(e.id, path);
+      modes.set(path, ns.file(e.id).mode);
+    } else if (e.type === 'dir') {
+      folders.push(path);
+      modes.set(path, e.mode);
     }
   }
-  await eachAtMost([...files.values()], SYNC_CONCURRENCY * 2, ([path, mode]) => syncOne(join(target, path), mode));
-  for (const depth of [...dirsByDepth.keys()].sort((a, b) => b - a)) {
-    await eachAtMost(dirsByDepth.get(depth) ?? [], SYNC_CONCURRENCY * 2, ([path, mode]) => syncOne(join(target, path), mode));
-  }
-  await syncOne(target);
-  await syncOne(dirname(target));
+  const finish = (path: string): Promise<void> => syncOne(join(target, path), modes.get(path));
+  await eachAtMost([...files.values()], SYNC_CONCURRENCY * 2, finish);
+  for (const level of byDepth(folders).reverse()) await eachAtMost(level, SYNC_CONCURRENCY * 2, finish);
+  await syncDir(target);
+  await syncDir(dirname(target));
 }
 
 /** fsync of one file or folder, its mode set first through the same handle when given. */
