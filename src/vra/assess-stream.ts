@@ -127,13 +127,18 @@ export class AssessStream {
   #sink(v: AssessVolume): RecordSink {
     let seq = 0;
     return {
-      push: (record) => {
-        if (v.removed || this.#isStopped()) return Promise.resolve(false);
-        if (record.kind === 'op' && v.state === 'measuring') {
-          const encoded = recordLength(encodeRecordParts(record, { compress: this.#config.compress }));
-          this.#rates.meter.count(v.spec.name, rawRecordBytes(record, encoded), encoded);
+      push: (record, done) => {
+        try {
+          if (v.removed || this.#isStopped()) return Promise.resolve(false);
+          if (record.kind === 'op' && v.state === 'measuring') {
+            const encoded = recordLength(encodeRecordParts(record, { compress: this.#config.compress }));
+            this.#rates.meter.count(v.spec.name, rawRecordBytes(record, encoded), encoded);
+          }
+          return Promise.resolve(++seq);
+        } finally {
+          // Measured and dropped: nothing keeps the data.
+          done?.();
         }
-        return Promise.resolve(++seq);
       },
     };
   }

@@ -255,7 +255,7 @@ export class SourceStream {
    * manifest says, as a bitmap sync does).
    */
   async #join(v: SourceVolume): Promise<void> {
-    const sink: RecordSink = { push: (r) => this.#joinPush(v, r) };
+    const sink: RecordSink = { push: (r, done) => this.#joinPush(v, r, done) };
     while (phaseOf(v) === 'joining' && !this.#isStopped() && !this.sender.needsDeltaSync) {
       try {
         const progress = { bytesDone: 0, bytesTotal: await v.capture.sizeBytes(), startedAt: Date.now() };
@@ -287,14 +287,17 @@ export class SourceStream {
    * much of it (their RPO grows by the window's transfer time, not the volume's). False once the
    * volume is removed or the stream stops: its pass ends.
    */
-  async #joinPush(v: SourceVolume, record: StreamRecord): Promise<number | false> {
+  async #joinPush(v: SourceVolume, record: StreamRecord, done?: () => void): Promise<number | false> {
     const window = Math.min(this.config.bufferBytes / 4, JOIN_WINDOW_BYTES);
     try {
       while (phaseOf(v) === 'joining' && this.sender.status().bufferedBytes > window) await this.sender.waitDurable(this.sender.status().durableSeq + 1);
     } catch {
+      done?.();
       return false;
     }
-    return phaseOf(v) === 'joining' ? this.sender.push(record) : false;
+    if (phaseOf(v) === 'joining') return this.sender.push(record, done);
+    done?.();
+    return false;
   }
 
   /** A change of volumes only is made in place; anything else restarts the stream. */

@@ -20,6 +20,8 @@ export interface BlockCaptureOptions {
   chunkBytes?: number;
   /** Worker threads reading, hashing and comparing chunks while this thread pushes; default 2, 0: all here. */
   hashWorkers?: number;
+  /** Shared memory the workers pack changed blocks into, as FsCaptureOptions.arenaBytes; default 64 MiB. */
+  arenaBytes?: number;
 }
 
 /** Chunks in flight: read, being hashed, or waiting to be compared and pushed. */
@@ -54,6 +56,7 @@ export class BlockCapture implements VolumeCapture {
   private state = { size: 0, hashes: new Uint8Array(0) };
   private running = false;
   private readonly hashWorkers: number;
+  private readonly arenaBytes: number;
   /** Started by the first pass, kept until close (idle workers do not keep the process alive). */
   private pool: HashPool | undefined;
   private closed = false;
@@ -68,6 +71,9 @@ export class BlockCapture implements VolumeCapture {
     this.volume = o.volume;
     this.path = o.path;
     this.chunkBytes = chunk;
+    const arena = o.arenaBytes ?? 64 * 1024 * 1024;
+    if (!Number.isSafeInteger(arena) || arena < 0) throw new CaptureError('BAD_OPTION', `arenaBytes ${arena} is not a whole number of bytes`);
+    this.arenaBytes = arena;
     const workers = o.hashWorkers ?? 2;
     if (!Number.isInteger(workers) || workers < 0 || workers > 64) throw new CaptureError('BAD_OPTION', `hashWorkers ${workers} is not in 0..64`);
     this.hashWorkers = workers;
@@ -114,7 +120,7 @@ export class BlockCapture implements VolumeCapture {
   private scanChunk(fd: number, pos: number, want: number, old: Uint8Array): Promise<ChunkScan> {
     // After close() (a pass still running) the chunks are scanned on this thread.
     if (this.closed) return scanHere({ fd, pos, want, old });
-    return (this.pool ??= new HashPool(this.hashWorkers)).scan({ fd, pos, want, old });
+    return (this.pool ??= new HashPool(this.hashWorkers, { arenaBytes: this.arenaBytes })).scan({ fd, pos, want, old });
   }
 
   async pass(sink: RecordSink, progress?: (bytesDone: number) => void): Promise<PassResult> {
@@ -122,8 +128,8 @@ export class BlockCapture implements VolumeCapture {
     if (this.running) throw new CaptureError('PASS_RUNNING', `volume ${this.volume}: a pass is already running`);
     this.running = true;
     const result: PassResult = { complete: false, bytesRead: 0, bytesChanged: 0, ops: 0 };
-    const emit = async (op: Op): Promise<void> => {
-      const seq = await sink.push({ kind: 'op', volume: this.volume, op });
+    const emit = async (op: Op, done?: () => void): Promise<void> => {
+      const seq = await sink.push({ kind: 'op', volume: this.volume, op }, done);
       if (seq === false) throw new SinkStopped();
       result.ops++;
       if (op.op === 'write') result.bytesChanged += op.data.length;

@@ -6,6 +6,7 @@
 // as much as the hash (CPU profiles of bench:replicator's image delta).
 import { read, readSync } from 'node:fs';
 import { BLOCK_SIZE, HASH_BYTES, hashBlocksInto } from '../hash.ts';
+import type { Hold } from './block-arena.ts';
 
 /** A chunk as the replica needs it: which blocks changed, their bytes, every block's new hash. */
 export interface ChunkScan {
@@ -17,14 +18,22 @@ export interface ChunkScan {
   changed: Uint8Array<ArrayBuffer>;
   /** The changed blocks' bytes, packed in block order (a run of changed blocks is one span). */
   data: Uint8Array<ArrayBuffer>;
+  /**
+   * When `data` is a view of a hash pool's arena (block-arena.ts): what keeps that memory from
+   * being used again. Whoever has the scan releases it once, when nothing reads `data` any more.
+   */
+  hold?: Hold;
 }
+
+/** Room in shared memory to pack `bytes` changed bytes into (block-arena.ts), or undefined: none now. */
+export type PackInto = (bytes: number) => Uint8Array | undefined;
 
 /**
  * Hashes `chunk`'s blocks and packs those whose hash differs from `old` (the replica's). With
  * `own` (the chunk itself, in memory the caller gives away), a chunk whose blocks all changed is
  * not copied: its data is `own`.
  */
-export function diffChunk(chunk: Uint8Array, old: Uint8Array, own?: Uint8Array<ArrayBuffer>): ChunkScan {
+export function diffChunk(chunk: Uint8Array, old: Uint8Array, own?: Uint8Array<ArrayBuffer>, into?: PackInto): ChunkScan {
   const blocks = Math.ceil(chunk.length / BLOCK_SIZE);
   const hashes = new Uint8Array(blocks * HASH_BYTES);
   hashBlocksInto(chunk, hashes);
@@ -37,7 +46,10 @@ export function diffChunk(chunk: Uint8Array, old: Uint8Array, own?: Uint8Array<A
     }
   }
   if (own !== undefined && own.length === chunk.length && bytes === chunk.length) return { length: chunk.length, hashes, changed, data: own };
-  const data = new Uint8Array(bytes);
+  // Shared memory (typed as the transferable kind it stands in for), or memory of its own to
+  // transfer; not zeroed first either way, as every byte is written below.
+  const room = bytes > 0 ? into?.(bytes) : undefined;
+  const data = (room ?? new Uint8Array(Buffer.allocUnsafeSlow(bytes).buffer, 0, bytes)) as Uint8Array<ArrayBuffer>;
   for (let b = 0, at = 0; b < blocks; b++) {
     if (changed[b] === 0) continue;
     const block = chunk.subarray(b * BLOCK_SIZE, Math.min((b + 1) * BLOCK_SIZE, chunk.length));

@@ -73,6 +73,50 @@ describe('syncContent from a content read ahead', () => {
     }
   });
 
+  it('keeps a scan’s arena memory for each write until the sink is done with it, and gives back its own hold once', async () => {
+    const content = Buffer.from(new Uint8Array(4 * BLOCK_SIZE).map((_, i) => i * 5));
+    const stale = hashBlocks(content);
+    for (const b of [0, 2, 3]) stale[b * HASH_BYTES] = (stale[b * HASH_BYTES] ?? 0) ^ 1;
+    const run = async (refuseAt: number | undefined): Promise<{ held: () => number; calls: (() => void)[] }> => {
+      let held = 1;
+      const hold = {
+        retain: (): void => {
+          held++;
+        },
+        release: (): void => {
+          assert.ok(held > 0, 'released more often than held');
+          held--;
+        },
+      };
+      const calls: (() => void)[] = [];
+      let pushed = 0;
+      const state = { size: content.length, hashes: new Uint8Array(stale) };
+      await syncContent({
+        scanned: { ...diffChunk(content, stale), hold },
+        size: content.length, id: 1, state, chunkBytes: 16 * BLOCK_SIZE, buffers: [], writeBytes: BLOCK_SIZE,
+        emit: (_op, done) => {
+          // The sink owns done from the call on, refused or not.
+          if (done !== undefined) calls.push(done);
+          if (refuseAt !== undefined && pushed++ === refuseAt) return Promise.reject(new Error('refused'));
+          return Promise.resolve();
+        },
+      }).catch((err: unknown) => {
+        if (refuseAt === undefined) throw err;
+      });
+      return { held: () => held, calls };
+    };
+    const ok = await run(undefined);
+    assert.equal(ok.calls.length, 3, 'one done per write of arena memory');
+    assert.equal(ok.held(), 3, 'the scan’s own hold is back; each write still holds');
+    for (const done of ok.calls) done();
+    assert.equal(ok.held(), 0);
+    const cut = await run(1);
+    assert.equal(cut.calls.length, 2, 'the refused write’s done went to the sink too');
+    assert.equal(cut.held(), 2, 'the scan’s hold is back though the sync failed');
+    for (const done of cut.calls) done();
+    assert.equal(cut.held(), 0);
+  });
+
   it('refuses a content read ahead that is more than one chunk', async () => {
     const content = Buffer.alloc(17 * BLOCK_SIZE);
     await assert.rejects(ops(content, { size: 0, hashes: new Uint8Array(0) }), /content of 1114112 bytes read ahead, more than a chunk \(1048576\)/);

@@ -5,6 +5,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { BLOCK_SIZE, HASH_BYTES, blockCount, blockHash } from '../hash.ts';
 import type { Op } from '../ops.ts';
+import type { Hold } from './block-arena.ts';
 import type { ChunkScan } from './chunk-scan.ts';
 import { hashBlocks } from './hash-pool.ts';
 
@@ -14,8 +15,12 @@ export interface ContentState {
   hashes: Uint8Array;
 }
 
-/** Pushes an op; resolves once accepted (throws SinkStopped when the sink refuses). */
-export type Emit = (op: Op) => Promise<void>;
+/**
+ * Pushes an op; resolves once accepted (throws SinkStopped when the sink refuses). `done`, given
+ * with a write whose data is a view of an arena, is called once the data is not needed any more
+ * (RecordSink.push): from the call on, the sink has it, whatever happens.
+ */
+export type Emit = (op: Op, done?: () => void) => Promise<void>;
 
 export interface SyncOptions {
   /** Where to read: an open file. */
@@ -24,6 +29,7 @@ export interface SyncOptions {
    * Or the whole content, already read, hashed and compared with `state.hashes` as they were
    * before this call (a small file read ahead, see small-files.ts); at most chunkBytes. A truncate
    * here cannot make that comparison wrong: a block it cuts or extends had a hash of other length.
+   * Its hold, if it has one, is this call's to release.
    */
   scanned?: ChunkScan;
   /** The size to bring the replica to (from fstat, or the device size). */
@@ -40,7 +46,8 @@ export interface SyncOptions {
   buffers: readonly Buffer[];
   /**
    * Reads, hashes and compares chunks somewhere else (HashPool.scan on `handle`'s fd), `ahead` of
-   * them in flight, handing back only the changed blocks: when given, `buffers` are not used.
+   * them in flight, handing back only the changed blocks: when given, `buffers` are not used. The
+   * holds of the scans are this call's to release.
    */
   scan?: { run: (pos: number, want: number, old: Uint8Array) => Promise<ChunkScan>; ahead: number } | undefined;
   /** Largest write; a multiple of BLOCK_SIZE. */
@@ -109,9 +116,22 @@ export async function syncContent(o: SyncOptions): Promise<SyncResult> {
     state.size = size;
     result.ops++;
   };
-  const scanned = o.scanned;
-  if (scanned !== undefined && o.size > o.chunkBytes) throw new Error(`syncContent: content of ${o.size} bytes read ahead, more than a chunk (${o.chunkBytes})`);
-  if (o.size !== state.size) await truncate(o.size);
+  let scanned = o.scanned;
+  // Released here unless it becomes the chunk below, which is then released like any other.
+  const unused = (): void => {
+    scanned?.hold?.release();
+    scanned = undefined;
+  };
+  if (scanned !== undefined && o.size > o.chunkBytes) {
+    unused();
+    throw new Error(`syncContent: content of ${o.size} bytes read ahead, more than a chunk (${o.chunkBytes})`);
+  }
+  try {
+    if (o.size !== state.size) await truncate(o.size);
+  } catch (err: unknown) {
+    unused();
+    throw err;
+  }
   const readAt = async (pos: number, buf: Buffer): Promise<Buffer> => {
     const want = Math.min(o.chunkBytes, o.size - pos);
     if (handle === undefined) throw new Error('syncContent needs a handle or a scanned content');
@@ -134,6 +154,8 @@ export async function syncContent(o: SyncOptions): Promise<SyncResult> {
     data: Buffer;
     hashes: Uint8Array;
     changed?: Uint8Array;
+    /** What keeps `data` (arena memory): released once the chunk is done with. */
+    hold?: Hold;
   }
   interface InFlight {
     pos: number;
@@ -142,7 +164,7 @@ export async function syncContent(o: SyncOptions): Promise<SyncResult> {
     work: Promise<Chunk>;
   }
   const scan = o.scan;
-  const toChunk = (r: ChunkScan): Chunk => ({ length: r.length, data: Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength), hashes: r.hashes, changed: r.changed });
+  const toChunk = (r: ChunkScan): Chunk => ({ length: r.length, data: Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength), hashes: r.hashes, changed: r.changed, ...(r.hold !== undefined && { hold: r.hold }) });
   // A scan's chunks need no buffer here: empty slots stand for the chunks in flight.
   const free: (Buffer | undefined)[] = scanned !== undefined ? [undefined] : scan === undefined ? [...o.buffers] : Array.from({ length: scan.ahead }, () => undefined);
   const queue: InFlight[] = [];
@@ -154,7 +176,9 @@ export async function syncContent(o: SyncOptions): Promise<SyncResult> {
       // A scan's slots are empty; a read needs a buffer, checked before the chunk is taken.
       let start: ((pos: number, want: number) => Promise<Chunk>) | undefined;
       if (scanned !== undefined) {
-        start = () => Promise.resolve(toChunk(scanned));
+        const whole = toChunk(scanned);
+        scanned = undefined;
+        start = () => Promise.resolve(whole);
       } else if (scan !== undefined) {
         start = (pos, want) => {
           const first = pos / BLOCK_SIZE;
@@ -178,59 +202,68 @@ export async function syncContent(o: SyncOptions): Promise<SyncResult> {
     launch();
     for (let slot = queue.shift(); slot !== undefined; slot = queue.shift()) {
       const chunk = await slot.work;
-      const { hashes, changed } = chunk;
-      const chunkPos = slot.pos;
-      if (chunk.length < slot.want) stop = true;
-      result.bytesRead += chunk.length;
-      o.onRead?.(chunk.length);
-      let runStart = -1;
-      // Where the current run's bytes start in chunk.data (packed: the changed blocks before it).
-      let runData = 0;
-      let packed = 0;
-      const flush = async (end: number): Promise<void> => {
-        if (runStart < 0) return;
-        const from = runStart;
-        runStart = -1;
-        // Packed bytes are this chunk's own (nothing reads into them again): no copy needed.
-        const data = changed !== undefined ? chunk.data.subarray(runData, runData + (end - from)) : Buffer.from(chunk.data.subarray(from, end));
-        await emit({ op: 'write', id, offset: chunkPos + from, data });
-        const first = (chunkPos + from) / BLOCK_SIZE;
-        const h = from / BLOCK_SIZE;
-        const n = Math.ceil(data.length / BLOCK_SIZE);
-        state.hashes.set(hashes.subarray(h * HASH_BYTES, (h + n) * HASH_BYTES), first * HASH_BYTES);
-        result.ops++;
-        result.bytesChanged += data.length;
-      };
-      for (let off = 0, b = 0; off < chunk.length; off += BLOCK_SIZE, b++) {
-        const same = changed === undefined ? sameHash(state.hashes, (chunkPos + off) / BLOCK_SIZE, hashes, b) : changed[b] === 0;
-        if (same) {
-          await flush(off);
-        } else {
-          if (runStart < 0) {
-            runStart = off;
-            runData = packed;
+      try {
+        const { hashes, changed } = chunk;
+        const chunkPos = slot.pos;
+        if (chunk.length < slot.want) stop = true;
+        result.bytesRead += chunk.length;
+        o.onRead?.(chunk.length);
+        let runStart = -1;
+        // Where the current run's bytes start in chunk.data (packed: the changed blocks before it).
+        let runData = 0;
+        let packed = 0;
+        const flush = async (end: number): Promise<void> => {
+          if (runStart < 0) return;
+          const from = runStart;
+          runStart = -1;
+          // Packed bytes are this chunk's own (nothing reads into them again): no copy needed.
+          const data = changed !== undefined ? chunk.data.subarray(runData, runData + (end - from)) : Buffer.from(chunk.data.subarray(from, end));
+          // A view of arena memory keeps it until the sink is done with the write.
+          const hold = changed !== undefined ? chunk.hold : undefined;
+          hold?.retain();
+          await emit({ op: 'write', id, offset: chunkPos + from, data }, hold === undefined ? undefined : () => hold.release());
+          const first = (chunkPos + from) / BLOCK_SIZE;
+          const h = from / BLOCK_SIZE;
+          const n = Math.ceil(data.length / BLOCK_SIZE);
+          state.hashes.set(hashes.subarray(h * HASH_BYTES, (h + n) * HASH_BYTES), first * HASH_BYTES);
+          result.ops++;
+          result.bytesChanged += data.length;
+        };
+        for (let off = 0, b = 0; off < chunk.length; off += BLOCK_SIZE, b++) {
+          const same = changed === undefined ? sameHash(state.hashes, (chunkPos + off) / BLOCK_SIZE, hashes, b) : changed[b] === 0;
+          if (same) {
+            await flush(off);
+          } else {
+            if (runStart < 0) {
+              runStart = off;
+              runData = packed;
+            }
+            packed += Math.min(BLOCK_SIZE, chunk.length - off);
+            if (off + BLOCK_SIZE - runStart >= o.writeBytes) await flush(Math.min(off + BLOCK_SIZE, chunk.length));
           }
-          packed += Math.min(BLOCK_SIZE, chunk.length - off);
-          if (off + BLOCK_SIZE - runStart >= o.writeBytes) await flush(Math.min(off + BLOCK_SIZE, chunk.length));
         }
-      }
-      await flush(chunk.length);
-      if (stop) {
-        result.short = true;
-        const end = chunkPos + chunk.length;
-        await truncate(end);
-        // The block the new end falls in holds what was just read (written or already equal).
-        if (end % BLOCK_SIZE !== 0 && hashes.length >= HASH_BYTES) {
-          state.hashes.set(hashes.subarray(hashes.length - HASH_BYTES), Math.floor(end / BLOCK_SIZE) * HASH_BYTES);
+        await flush(chunk.length);
+        if (stop) {
+          result.short = true;
+          const end = chunkPos + chunk.length;
+          await truncate(end);
+          // The block the new end falls in holds what was just read (written or already equal).
+          if (end % BLOCK_SIZE !== 0 && hashes.length >= HASH_BYTES) {
+            state.hashes.set(hashes.subarray(hashes.length - HASH_BYTES), Math.floor(end / BLOCK_SIZE) * HASH_BYTES);
+          }
+          break;
         }
-        break;
+        free.push(slot.buf);
+        launch();
+      } finally {
+        chunk.hold?.release();
       }
-      free.push(slot.buf);
-      launch();
     }
   } finally {
-    // Buffers are reused by the next call: nothing may still be reading into them.
-    await Promise.allSettled(queue.map((s) => s.work));
+    unused();
+    // Buffers are reused by the next call: nothing may still be reading into them. Chunks never
+    // got to give their arena memory back here.
+    for (const r of await Promise.allSettled(queue.map((s) => s.work))) if (r.status === 'fulfilled') r.value.hold?.release();
   }
   return result;
 }

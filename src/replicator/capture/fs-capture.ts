@@ -44,9 +44,16 @@ export interface FsCaptureOptions {
    * all here.
    */
   hashWorkers?: number;
+  /**
+   * Shared memory the hash workers pack changed blocks into (block-arena.ts), held from a read
+   * until the records made of it are acknowledged; default 64 MiB, the default send buffer. When
+   * it is full, reads use memory of their own.
+   */
+  arenaBytes?: number;
 }
 
 const CHUNK_BYTES = 1024 * 1024;
+const DEFAULT_ARENA_BYTES = 64 * 1024 * 1024;
 const COARSE_RACY_NS = 2_000_000_000n;
 const FINE_RACY_NS = 50_000_000n;
 const WRITE_BYTES = 1024 * 1024;
@@ -91,8 +98,12 @@ interface PassContext {
    * no state the volume was ever in, so the pass must not end in a checkpoint.
    */
   unsettled: boolean;
-  /** Small files read ahead, and the bytes they were expected to have (the read-ahead budget). */
-  ahead: Map<string, { result: Promise<SmallRead>; bytes: number; old: Uint8Array }>;
+  /**
+   * Small files read ahead, and the bytes they were expected to have (the read-ahead budget).
+   * `taken`: the content went to syncContent, which gives back its arena memory; otherwise that
+   * is given back when the entry is done with.
+   */
+  ahead: Map<string, { result: Promise<SmallRead>; bytes: number; old: Uint8Array; taken: boolean }>;
   aheadBytes: number;
 }
 
@@ -183,6 +194,7 @@ export class FsCapture implements VolumeCapture {
   private buffers: Buffer[] | undefined;
   private closed = false;
   private readonly hashWorkers: number;
+  private readonly arenaBytes: number;
   /** Started by the first pass that reads, kept until close (idle workers do not keep the process alive). */
   private pool: HashPool | undefined;
   private info: FsPassInfo = { full: true, ...newCounts() };
@@ -198,6 +210,9 @@ export class FsCapture implements VolumeCapture {
     const workers = o.hashWorkers ?? 1;
     if (!Number.isInteger(workers) || workers < 0 || workers > 64) throw new CaptureError('BAD_OPTION', `hashWorkers ${workers} is not in 0..64`);
     this.hashWorkers = workers;
+    const arena = o.arenaBytes ?? DEFAULT_ARENA_BYTES;
+    if (!Number.isSafeInteger(arena) || arena < 0) throw new CaptureError('BAD_OPTION', `arenaBytes ${arena} is not a whole number of bytes`);
+    this.arenaBytes = arena;
     this.hintLimit = o.hintLimit ?? 4096;
     this.racyNs = o.racyMs === undefined ? undefined : BigInt(Math.round(o.racyMs * 1e6));
     this.hints = o.watch === false ? undefined : new ChangeHints(o.root, this.hintLimit);
@@ -314,6 +329,8 @@ export class FsCapture implements VolumeCapture {
       this.retry = ctx.raced;
       return ctx.result;
     } finally {
+      // Files read ahead that the pass did not get to (it stopped): their arena memory goes back.
+      for (const p of [...ctx.ahead.keys()]) this.doneAhead(ctx, p);
       this.info = { full, ...ctx.counts };
       this.running = false;
     }
@@ -386,7 +403,7 @@ export class FsCapture implements VolumeCapture {
     // side by side: they are siblings or cousins, and one at a time is bound by thread-pool
     // round trips. Those under folders the view knows are looked at on a hash worker in batches.
     for (const level of byDepth(targets)) {
-      const pool = this.hashWorkers > 0 && !this.closed ? (this.pool ??= new HashPool(this.hashWorkers)) : undefined;
+      const pool = this.hashWorkers > 0 && !this.closed ? this.hashPool() : undefined;
       const known: string[] = [];
       const rest: string[] = [];
       for (const t of level) (pool !== undefined && parentsOf(t).every((p) => view.get(p)?.type === 'dir') ? known : rest).push(t);
@@ -446,8 +463,8 @@ export class FsCapture implements VolumeCapture {
 
   // ---- pushing ----
 
-  private async emit(ctx: PassContext, op: Op, apply?: () => void): Promise<void> {
-    const seq = await ctx.sink.push({ kind: 'op', volume: this.volume, op });
+  private async emit(ctx: PassContext, op: Op, apply?: () => void, done?: () => void): Promise<void> {
+    const seq = await ctx.sink.push({ kind: 'op', volume: this.volume, op }, done);
     if (seq === false) throw new SinkStopped();
     ctx.result.ops++;
     if (op.op === 'write') {
@@ -574,7 +591,7 @@ export class FsCapture implements VolumeCapture {
     const root = this.realRoot ?? this.root;
     const sizeOf = (p: string): number => Math.min(current.get(p)?.size ?? 0, CHUNK_BYTES);
     const refill = (): void => {
-      const pool = this.hashWorkers > 0 && !this.closed ? (this.pool ??= new HashPool(this.hashWorkers)) : undefined;
+      const pool = this.hashWorkers > 0 && !this.closed ? this.hashPool() : undefined;
       if (pool === undefined || pool.size === 0) {
         while (ctx.ahead.size < READ_AHEAD && next < small.length) {
           const p = small[next++];
@@ -637,7 +654,7 @@ export class FsCapture implements VolumeCapture {
   }
 
   private readAhead(ctx: PassContext, p: string, bytes: number, old: Uint8Array, result: Promise<SmallRead>): void {
-    ctx.ahead.set(p, { result, bytes, old });
+    ctx.ahead.set(p, { result, bytes, old, taken: false });
     ctx.aheadBytes += bytes;
   }
 
@@ -646,6 +663,7 @@ export class FsCapture implements VolumeCapture {
     if (done === undefined) return;
     ctx.ahead.delete(p);
     ctx.aheadBytes -= done.bytes;
+    if (!done.taken) void done.result.then((r) => r.kind === 'read' && r.scan.hold?.release());
   }
 
   private async file(ctx: PassContext, p: string, now: Seen, e: ManifestEntry | undefined, current: ReadonlyMap<string, Seen>): Promise<void> {
@@ -726,6 +744,7 @@ export class FsCapture implements VolumeCapture {
       if (!ahead.inside) return this.raced(ctx, p);
       if (!ahead.st.file || inodeOf(ahead.st) !== now.inode) return this.settle(ctx, p, entry, fresh, attempt);
       // One chunk (the file is no bigger than CHUNK_BYTES), already compared with the replica.
+      if (early !== undefined) early.taken = true;
       const r = await this.syncFile(ctx, p, entry, fresh, ahead.st, ahead.t, { scanned: ahead.scan });
       return r === 'short' ? this.settle(ctx, p, entry, fresh, attempt) : undefined;
     }
@@ -773,7 +792,7 @@ export class FsCapture implements VolumeCapture {
         size: Number(st.size),
         id: entry.id,
         state: entry,
-        emit: (op) => this.emit(ctx, op),
+        emit: (op, done) => this.emit(ctx, op, undefined, done),
         chunkBytes: CHUNK_BYTES,
         buffers: (this.buffers ??= readBuffers(CHUNK_BYTES)),
         writeBytes: WRITE_BYTES,
@@ -828,10 +847,14 @@ export class FsCapture implements VolumeCapture {
     return fdInside(handle.fd, this.realRoot ?? this.root);
   }
 
+  private hashPool(): HashPool {
+    return (this.pool ??= new HashPool(this.hashWorkers, { arenaBytes: this.arenaBytes }));
+  }
+
   private scanChunk(fd: number, pos: number, want: number, old: Uint8Array): Promise<ChunkScan> {
     // After close() (a pass still running) the chunks are scanned on this thread.
     if (this.closed) return scanHere({ fd, pos, want, old });
-    return (this.pool ??= new HashPool(this.hashWorkers)).scan({ fd, pos, want, old });
+    return this.hashPool().scan({ fd, pos, want, old });
   }
 
   private fileDigest(e: FileEntry): Buffer {

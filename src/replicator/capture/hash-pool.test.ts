@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BLOCK_SIZE, HASH_BYTES } from '../hash.ts';
-import { diffChunk, type ScanRequest } from './chunk-scan.ts';
+import { diffChunk, type ChunkScan, type ScanRequest } from './chunk-scan.ts';
 import { counted, inodeOf, look, lookSync, newCounts } from './fs-scan.ts';
 import { HashPool } from './hash-pool.ts';
 import { readSmallFilesSync, type SmallFilesRequest, type SmallRead } from './small-files.ts';
@@ -53,6 +53,36 @@ describe('HashPool', () => {
       const got = await Promise.all(all.map((r) => pool.scan(r)));
       all.forEach((r, i) => assert.deepEqual(got[i], expected(content, r), `request ${i}`));
       assert.equal(got.at(-1)?.length, BLOCK_SIZE + 5, 'past the end: what there is');
+    } finally {
+      await pool.close();
+      closeSync(fd);
+    }
+  });
+
+  it('packs changed blocks into its arena, falls back to memory of its own when the ring is full, and packs again once holds are released', async () => {
+    const { fd, content, requests } = image(2, 16 * BLOCK_SIZE);
+    // 4 chunks of 4 blocks, every third block stale: 2 changed blocks (128 KiB) each, and a
+    // ring of 300 KiB: two chunks fit, the third does not.
+    const pool = new HashPool(1, { arenaBytes: 300 * 1024 });
+    const same = (got: ChunkScan, want: ChunkScan, what: string): void => {
+      assert.equal(got.length, want.length, what);
+      assert.deepEqual([...got.hashes], [...want.hashes], what);
+      assert.deepEqual([...got.changed], [...want.changed], what);
+      assert.ok(Buffer.from(got.data).equals(Buffer.from(want.data)), `${what}: changed bytes`);
+    };
+    try {
+      const reqs = requests(4 * BLOCK_SIZE);
+      const got: ChunkScan[] = [];
+      for (const r of reqs) got.push(await pool.scan(r));
+      reqs.forEach((r, i) => same(got[i] ?? assert.fail(), expected(content, r), `chunk ${i}`));
+      assert.deepEqual(got.map((g) => g.data.buffer instanceof SharedArrayBuffer), [true, true, false, false]);
+      assert.deepEqual(got.map((g) => g.hold !== undefined), [true, true, false, false], 'only arena memory comes with a hold');
+      for (const g of got) g.hold?.release();
+      const again = await pool.scan(reqs[3] ?? assert.fail());
+      assert.ok(again.data.buffer instanceof SharedArrayBuffer, 'packed again once the holds are released');
+      same(again, expected(content, reqs[3] ?? assert.fail()), 'again');
+      again.hold?.release();
+      assert.equal(pool.arena?.rings[0]?.count, 0);
     } finally {
       await pool.close();
       closeSync(fd);

@@ -6,7 +6,11 @@
 // is done on the calling thread once the workers are gone. A worker that dies (crash, terminate,
 // out of memory) costs nothing but time: the jobs it held are done here instead, so a caller
 // never sees the failure.
+//
+// With an arena (block-arena.ts), each worker packs what changed into a ring of it: the caller
+// gets views of the arena, each with its span as the hold, instead of new memory for every job.
 import { Worker } from 'node:worker_threads';
+import { BlockArena, type ArenaRing } from './block-arena.ts';
 import { BLOCK_SIZE, HASH_BYTES, hashBlocksInto } from '../hash.ts';
 import { scanHere, type ChunkScan, type ScanRequest } from './chunk-scan.ts';
 import { look, type Looked } from './fs-scan.ts';
@@ -29,6 +33,18 @@ interface Slot {
   worker: Worker;
   jobs: Map<number, Pending>;
   alive: boolean;
+  /** The worker's ring of the arena. */
+  ring: ArenaRing | undefined;
+}
+
+/** A scan as it crosses from a worker: changed blocks packed in the arena come as their place there (`data` is then empty). */
+export type WireScan = ChunkScan & { packed?: { at: number; length: number } };
+
+type WireRead = Exclude<SmallRead, { kind: 'read' }> | (Extract<SmallRead, { kind: 'read' }> & { scan: WireScan });
+
+interface WireReply extends Omit<Reply, 'scan' | 'files'> {
+  scan?: WireScan;
+  files?: WireRead[];
 }
 
 /** What a worker answers: the scan or the files read, or why a scan failed (a read error). */
@@ -43,13 +59,21 @@ interface Reply {
 // Run from source (.ts) or compiled (.js): the worker is the sibling module of the same kind.
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './hash-worker.ts' : './hash-worker.js', import.meta.url);
 
+export interface HashPoolOptions {
+  /** Bytes of shared memory the workers pack changed blocks into; 0 (the default): none. */
+  arenaBytes?: number;
+}
+
 export class HashPool {
   private readonly slots: Slot[] = [];
   private seq = 0;
   private closed = false;
+  readonly arena: BlockArena | undefined;
 
-  constructor(workers: number) {
-    for (let i = 0; i < workers; i++) this.spawn();
+  constructor(workers: number, options: HashPoolOptions = {}) {
+    const bytes = options.arenaBytes ?? 0;
+    this.arena = workers > 0 && bytes > 0 ? new BlockArena(bytes, workers) : undefined;
+    for (let i = 0; i < workers; i++) this.spawn(i);
   }
 
   /** Workers still running. */
@@ -62,21 +86,22 @@ export class HashPool {
     return this.slots.filter((s) => s.alive).map((s) => s.worker);
   }
 
-  private spawn(): void {
+  private spawn(index: number): void {
     let worker: Worker;
     try {
       worker = new Worker(WORKER_URL);
     } catch {
       return; // no workers here: everything is done in-process
     }
-    const slot: Slot = { worker, jobs: new Map(), alive: true };
+    const slot: Slot = { worker, jobs: new Map(), alive: true, ring: this.arena?.rings[index] };
     worker.unref();
-    worker.on('message', (m: Reply) => {
+    if (this.arena !== undefined) worker.postMessage({ ring: this.arena.writerOf(index) });
+    worker.on('message', (m: WireReply) => {
       const job = slot.jobs.get(m.id);
       if (job === undefined) return;
       slot.jobs.delete(m.id);
       if (slot.jobs.size === 0) worker.unref();
-      job.answer(m);
+      job.answer(unwire(slot.ring, m));
     });
     // 'error' is followed by 'exit'; the exit is where the held scans are taken back.
     worker.on('error', () => undefined);
@@ -119,6 +144,7 @@ export class HashPool {
     });
   }
 
+
   /**
    * Looks at paths (absolute) on the least busy worker, one message for the batch: a blocking
    * lstat there costs a few µs, an awaited one here ~50 (BigInt stats made on this thread, and
@@ -157,4 +183,21 @@ export class HashPool {
     this.closed = true;
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
+}
+
+/** A worker's answer with its packed scans turned back into views of its ring, each holding its span. */
+function unwire(ring: ArenaRing | undefined, m: WireReply): Reply {
+  const scan = (w: WireScan): ChunkScan => {
+    const base = { length: w.length, hashes: w.hashes, changed: w.changed };
+    if (w.packed === undefined) return { ...base, data: w.data };
+    if (ring === undefined) throw new Error('a hash worker packed changed blocks into an arena this pool does not have');
+    const span = ring.took(w.packed.at, w.packed.length);
+    return { ...base, data: ring.view(span), hold: span };
+  };
+  const { scan: s, files, ...rest } = m;
+  return {
+    ...rest,
+    ...(s !== undefined && { scan: scan(s) }),
+    ...(files !== undefined && { files: files.map((f) => (f.kind === 'read' ? { ...f, scan: scan(f.scan) } : f)) }),
+  };
 }

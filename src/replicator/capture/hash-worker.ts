@@ -2,10 +2,16 @@
 // (chunk-scan.ts), and sends back what changed; reads a batch of small files whole
 // (small-files.ts); or looks at a batch of paths (fs-scan.ts). A message that is none of these
 // ends the worker (the pool does its jobs on its own thread from then on).
+//
+// What changed is packed into this worker's ring of the pool's arena (block-arena.ts) when it
+// has room, and crosses back as a place in it; otherwise it crosses in memory of its own,
+// transferred.
 import { parentPort } from 'node:worker_threads';
-import { diffChunk, readChunkSync, type ScanRequest } from './chunk-scan.ts';
+import { RingWriter, type RingWriterSetup } from './block-arena.ts';
+import { diffChunk, readChunkSync, type ChunkScan, type PackInto, type ScanRequest } from './chunk-scan.ts';
 import { lookSync } from './fs-scan.ts';
-import { readSmallFilesSync, transferables, type SmallFilesRequest } from './small-files.ts';
+import type { WireScan } from './hash-pool.ts';
+import { isShared, readSmallFilesSync, transferables, type SmallFilesRequest } from './small-files.ts';
 import { errorCode } from './volume-capture.ts';
 
 interface Job {
@@ -17,11 +23,26 @@ interface Job {
 
 /** This worker's read buffer: plain memory, which the hasher copies from fastest. */
 let readBuffer = Buffer.allocUnsafeSlow(0);
+/** This worker's ring of the pool's arena, sent once before any job. */
+let pack: PackInto | undefined;
+const EMPTY = new Uint8Array(0);
 
-parentPort?.on('message', (job: Job) => {
+/** A scan as it crosses: data packed in the arena goes as its place there. */
+function wire(scan: ChunkScan): WireScan {
+  if (!isShared(scan.data)) return scan;
+  return { length: scan.length, hashes: scan.hashes, changed: scan.changed, data: EMPTY, packed: { at: scan.data.byteOffset, length: scan.data.byteLength } };
+}
+
+parentPort?.on('message', (job: Job | { ring: RingWriterSetup }) => {
+  if ('ring' in job) {
+    const writer = new RingWriter(job.ring);
+    pack = (n) => writer.alloc(n);
+    return;
+  }
   if (job.files !== undefined) {
-    const files = readSmallFilesSync(job.files);
-    parentPort?.postMessage({ id: job.id, files }, transferables(files));
+    const files = readSmallFilesSync(job.files, pack);
+    const transfer = transferables(files);
+    parentPort?.postMessage({ id: job.id, files: files.map((f) => (f.kind === 'read' ? { ...f, scan: wire(f.scan) } : f)) }, transfer);
     return;
   }
   if (job.look !== undefined) {
@@ -39,6 +60,8 @@ parentPort?.on('message', (job: Job) => {
     parentPort?.postMessage({ id: job.id, error: { message: (err as Error).message, ...(code !== undefined && { code }) } });
     return;
   }
-  const out = diffChunk(readBuffer.subarray(0, got), r.old);
-  parentPort?.postMessage({ id: job.id, scan: out }, [out.hashes.buffer, out.changed.buffer, out.data.buffer]);
+  const out = diffChunk(readBuffer.subarray(0, got), r.old, undefined, pack);
+  const transfer = [out.hashes.buffer, out.changed.buffer];
+  if (!isShared(out.data) && out.data.byteLength > 0) transfer.push(out.data.buffer);
+  parentPort?.postMessage({ id: job.id, scan: wire(out) }, transfer);
 });

@@ -155,10 +155,16 @@ export class MirrorSink implements RecordSink {
     return out;
   }
 
-  async push(record: Record): Promise<number | false> {
-    if (this.budget <= 0) return false;
-    this.budget--;
-    const decoded = decodeRecord(encodeRecord(record, { compress: true }));
+  async push(record: Record, done?: () => void): Promise<number | false> {
+    let decoded: Record;
+    try {
+      if (this.budget <= 0) return false;
+      this.budget--;
+      // A copy: the write's data may be arena memory, used again once done() is called.
+      decoded = decodeRecord(encodeRecord(record, { compress: true }));
+    } finally {
+      done?.();
+    }
     await this.onRecord?.(decoded);
     await this.apply(decoded);
     this.records.push(decoded);

@@ -7,7 +7,7 @@
 // never reaches the main thread, whose heap would count it (see ../ship/frame-pool.ts).
 import { closeSync, constants, fstatSync, openSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { open, readlink, type FileHandle } from 'node:fs/promises';
-import { diffChunk, readChunkSync, type ChunkScan } from './chunk-scan.ts';
+import { diffChunk, readChunkSync, type ChunkScan, type PackInto } from './chunk-scan.ts';
 import { isGone } from './fs-scan.ts';
 import { errorCode } from './volume-capture.ts';
 
@@ -56,8 +56,11 @@ const NOTHING_READ: ChunkScan = { length: 0, hashes: NO_BYTES, changed: NO_BYTES
 /** The blocking reads' buffer: one per thread, as each thread has its own copy of this module. */
 let scratch = Buffer.allocUnsafeSlow(0);
 
-/** Reads one file whole with blocking calls: for a worker thread, never the main one. */
-export function readSmallFileSync(path: string, root: string, maxBytes: number, old: Uint8Array): SmallRead {
+/**
+ * Reads one file whole with blocking calls: for a worker thread, never the main one. With `into`,
+ * what goes back (changed blocks, or a new file whole) is packed there when it fits.
+ */
+export function readSmallFileSync(path: string, root: string, maxBytes: number, old: Uint8Array, into?: PackInto): SmallRead {
   let fd: number;
   try {
     // O_NONBLOCK: a fifo swapped in since the walk must not block; O_NOFOLLOW: nor a symlink.
@@ -70,6 +73,13 @@ export function readSmallFileSync(path: string, root: string, maxBytes: number, 
     const st = fileStat(fstatSync(fd, { bigint: true }));
     const size = Number(st.size);
     if (!st.file || size > maxBytes || !fdInsideSync(fd, root)) return { kind: 'read', st, t, inside: false, scan: NOTHING_READ };
+    const room = old.length === 0 && size > 0 ? into?.(size) : undefined;
+    if (room !== undefined) {
+      // A new file: all of it goes, so it is read straight into the shared memory it goes back in.
+      const view = room as Uint8Array<ArrayBuffer>;
+      const got = readChunkSync(fd, view, size, 0);
+      return { kind: 'read', st, t, inside: true, scan: diffChunk(view.subarray(0, got), NO_BYTES, view.subarray(0, got)) };
+    }
     if (old.length === 0) {
       // A new file: all of it goes, so it is read straight into memory of its own.
       const buf = bytes(size);
@@ -77,7 +87,7 @@ export function readSmallFileSync(path: string, root: string, maxBytes: number, 
     }
     if (scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.max(size, 64 * 1024));
     const got = readChunkSync(fd, scratch, size, 0);
-    return { kind: 'read', st, t, inside: true, scan: diffChunk(scratch.subarray(0, got), old) };
+    return { kind: 'read', st, t, inside: true, scan: diffChunk(scratch.subarray(0, got), old, undefined, into) };
   } catch (err: unknown) {
     return failed(err);
   } finally {
@@ -118,8 +128,8 @@ export function readSmallFiles(r: SmallFilesRequest): Promise<SmallRead[]> {
   return Promise.all(r.paths.map((p, i) => readSmallFile(p, r.root, r.maxBytes, r.old[i] ?? NO_BYTES)));
 }
 
-export function readSmallFilesSync(r: SmallFilesRequest): SmallRead[] {
-  return r.paths.map((p, i) => readSmallFileSync(p, r.root, r.maxBytes, r.old[i] ?? NO_BYTES));
+export function readSmallFilesSync(r: SmallFilesRequest, into?: PackInto): SmallRead[] {
+  return r.paths.map((p, i) => readSmallFileSync(p, r.root, r.maxBytes, r.old[i] ?? NO_BYTES, into));
 }
 
 /** Memory of its own (not from Buffer's shared pool), so that it can be transferred. */
@@ -139,9 +149,15 @@ export function transferables(reads: readonly SmallRead[]): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
   for (const r of reads) {
     if (r.kind !== 'read') continue;
-    for (const a of [r.scan.hashes, r.scan.changed, r.scan.data]) if (a.byteLength > 0) out.push(a.buffer);
+    // Shared memory is not transferred: it is the arena, which both sides already have.
+    for (const a of [r.scan.hashes, r.scan.changed, r.scan.data]) if (a.byteLength > 0 && !isShared(a)) out.push(a.buffer);
   }
   return out;
+}
+
+/** Whether `a` is a view of shared memory (an arena) rather than memory of its own. */
+export function isShared(a: Uint8Array): boolean {
+  return a.buffer instanceof SharedArrayBuffer;
 }
 
 /**

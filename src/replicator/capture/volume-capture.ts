@@ -6,9 +6,15 @@ import type { Record } from '../ops.ts';
 /**
  * Where capture pushes records (the Sender). Resolves with the seq the record got, or false when
  * the stream takes no more now: the pass stops and the next pass finds the rest.
+ *
+ * `done`, when given, is the sink's to call exactly once, when nothing reads the record's write
+ * data any more: at once when the sink refuses the record, copies it or fails, else when it lets
+ * the record go (the sender: once the receiver has it durable). The data is a view of memory the
+ * capture uses again after that (block-arena.ts). A sink that never calls it loses nothing but
+ * that memory: captures then read into memory of their own, as without an arena.
  */
 export interface RecordSink {
-  push(record: Record): Promise<number | false>;
+  push(record: Record, done?: () => void): Promise<number | false>;
 }
 
 export interface PassResult {

@@ -41,9 +41,14 @@ async function describeTree(dir: string): Promise<Map<string, string>> {
 function journalSink(journal: MemoryJournal): RecordSink & { written: number } {
   const sink = {
     written: 0,
-    push(record: Parameters<RecordSink['push']>[0]): Promise<number> {
+    push(record: Parameters<RecordSink['push']>[0], done?: () => void): Promise<number> {
       if (record.kind === 'op' && record.op.op === 'write') sink.written += record.op.data.length;
-      return Promise.resolve(journal.append(record));
+      try {
+        // Encoded, so copied: the data may be arena memory that the capture uses again after done().
+        return Promise.resolve(journal.append(record));
+      } finally {
+        done?.();
+      }
     },
   };
   return sink;

@@ -1,5 +1,6 @@
 // One end of a replication link: frames in (decoded and checked) and out (with the socket's
 // backpressure visible to the caller), and one place where the link ends, once.
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { FrameDecoder, ProtocolError } from '../wire/frame.ts';
 import { decodeMessage, encodeMessage, type Message } from '../wire/messages.ts';
@@ -9,6 +10,16 @@ export interface ConnectionHandlers {
   message(m: Message): void;
   /** The link ended: `err` says why (undefined: the peer closed cleanly between frames). */
   closed(err: Error | undefined): void;
+}
+
+/**
+ * Whether `socket` is done with what it was given to write once its write has completed: a net
+ * or TLS socket copies it to the kernel (or, TLS, encrypts it) by then, and never hands it on.
+ * Another stream may pass the very buffer to a reader that keeps it: such a stream is given
+ * copies, not views of memory that will be used again.
+ */
+export function readsInPlace(socket: Duplex): boolean {
+  return socket instanceof Socket;
 }
 
 /** How long an ERROR frame gets to reach the peer before the socket is destroyed. */
@@ -78,6 +89,25 @@ export class Connection {
     return this.socket.write(frame, (err) => {
       if (err === null || err === undefined) written();
     });
+  }
+
+  /**
+   * Writes one frame given as pieces (recordsFrameParts), corked so that they go out as one
+   * write; false: wait for drain() before more bulk.
+   */
+  sendFrameParts(parts: readonly Buffer[]): boolean {
+    if (this.ended) return false;
+    let more = true;
+    this.socket.cork();
+    try {
+      for (const p of parts) {
+        this.bytesOut += p.length;
+        more = this.socket.write(p);
+      }
+    } finally {
+      this.socket.uncork();
+    }
+    return more && !this.socket.writableNeedDrain;
   }
 
   /** Resolves when the socket takes more (or the link ended). */

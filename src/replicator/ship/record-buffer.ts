@@ -1,6 +1,7 @@
 // The sender's records from the oldest not yet acknowledged to the newest, contiguous in seq: the
 // only place records wait, so its byte count is the sender's memory bound. A record is held as
-// the parts it was encoded in (a write's data is the capture's own buffer, not a copy).
+// the parts it was encoded in (a write's data is the capture's own buffer, not a copy), and the
+// capture is told (`done`) when the buffer lets it go.
 import { recordLength, type RecordParts } from '../codec.ts';
 
 interface Entry {
@@ -8,6 +9,8 @@ interface Entry {
   length: number;
   /** A checkpoint's capture time: when the ACK covers it, it is the stream's durable checkpoint. */
   checkpointTime: number | undefined;
+  /** Called once the record is let go (RecordSink.push). */
+  done: (() => void) | undefined;
 }
 
 export class RecordBuffer {
@@ -33,16 +36,26 @@ export class RecordBuffer {
 
   /** Empties the buffer; the next record will be `nextSeq`. */
   reset(nextSeq: number): void {
+    for (let i = this.head; i < this.entries.length; i++) this.entries[i]?.done?.();
     this.entries = [];
     this.head = 0;
     this.first = nextSeq;
     this.total = 0;
   }
 
-  append(seq: number, parts: RecordParts, checkpointTime: number | undefined): void {
+  /** Calls every held record's `done` now (the sender is closed); the records stay, for status. */
+  letGo(): void {
+    for (let i = this.head; i < this.entries.length; i++) {
+      const e = this.entries[i];
+      e?.done?.();
+      if (e !== undefined) e.done = undefined;
+    }
+  }
+
+  append(seq: number, parts: RecordParts, checkpointTime: number | undefined, done?: () => void): void {
     if (seq !== this.nextSeq) throw new Error(`RecordBuffer: appending seq ${seq}, expected ${this.nextSeq}`);
     const length = recordLength(parts);
-    this.entries.push({ parts, length, checkpointTime });
+    this.entries.push({ parts, length, checkpointTime, done });
     this.total += length;
   }
 
@@ -58,6 +71,7 @@ export class RecordBuffer {
       if (e !== undefined) {
         freed += e.length;
         if (e.checkpointTime !== undefined) checkpoint = { seq: this.first, time: e.checkpointTime };
+        e.done?.();
       }
       this.entries[this.head] = undefined;
       this.head++;

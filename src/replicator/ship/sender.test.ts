@@ -96,25 +96,52 @@ describe('sender', () => {
     assert.equal(s.needsDeltaSync, false);
   });
 
-  it('uses frame memory again once the socket has written it, and every record arrives intact', async () => {
+  it('sends each write from where it is held, and lets it go only once the receiver has it durable', async () => {
     const { journal } = stream('frames');
     const s = sender('frames', { bufferBytes: 64 * 1024 * 1024 });
     await s.waitConnected();
-    // 24 MiB in 1 MiB frames, with the hop not reading for a while, so that writes wait in the
-    // socket: memory used again too early would send one frame's bytes under another's header
-    // (a bad CRC) or records of the wrong seq.
+    // 24 MiB of writes, with the hop not reading for a while, so that writes wait in the socket.
+    // Each write's data is spoiled the moment the sender lets it go, as a capture's arena would
+    // use it again: let go too early, it would reach the journal spoiled.
     proxy.stall('up');
     const records = Array.from({ length: 96 }, (_, i) => write(i, 256 * 1024));
-    const seqs = await pushAll(s, records);
+    const expected = records.map((r) => encodeRecord(r, { compress: true }));
+    const released: number[] = [];
+    const seqs: number[] = [];
+    for (const [i, r] of records.entries()) {
+      const seq = await s.push(r, () => {
+        released.push(i);
+        if (r.kind === 'op' && r.op.op === 'write') r.op.data.fill(0xee);
+      });
+      assert.notEqual(seq, false);
+      if (seq !== false) seqs.push(seq);
+    }
     await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(released, [], 'nothing is durable yet');
     proxy.resume('up');
     await s.waitDurable(seqs.at(-1) ?? 0);
-    assert.deepEqual(journal.records.map((r) => r.bytes), records.map((r) => encodeRecord(r, { compress: true })));
-    const { made, reused, kept } = s.frameMemory;
-    assert.ok(made <= 8 && reused >= 16, `made ${made}, reused ${reused}`);
-    // All of it acknowledged: an idle stream keeps no frame memory.
-    await until('the last write callbacks', () => s.frameMemory.kept === 0, 2000);
-    assert.ok(kept <= 4);
+    assert.deepEqual(journal.records.map((r) => r.bytes), expected);
+    assert.deepEqual(released, records.map((_, i) => i), 'each write let go once, in order');
+  });
+
+  it('lets a write go at once when it keeps no view of it: refused, compressed, or no write at all', async () => {
+    stream('letgo');
+    const s = sender('letgo', { bufferBytes: 4 * 1024 * 1024 });
+    await s.waitConnected();
+    let calls = 0;
+    const done = (): void => {
+      calls++;
+    };
+    assert.notEqual(await s.push(write(1, 64 * 1024, false), done), false);
+    assert.equal(calls, 1, 'compressed: the record holds a copy, not the data');
+    assert.notEqual(await s.push(checkpoint(1764000000000), done), false);
+    assert.equal(calls, 2);
+    assert.notEqual(await s.push(write(2, 64 * 1024), done), false);
+    assert.equal(calls, 2, 'random data goes as it is: held until durable');
+    await s.close();
+    assert.equal(calls, 3, 'a closed sender lets go of what it held');
+    assert.equal(await s.push(write(3), done), false);
+    assert.equal(calls, 4, 'refused: let go at once');
   });
 
   it('continues after the receiver\'s durableSeq when it has no state of its own', async () => {

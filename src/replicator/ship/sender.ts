@@ -8,10 +8,9 @@ import type { Manifest } from '../manifest.ts';
 import type { Record } from '../ops.ts';
 import { MAX_PAYLOAD_BYTES, ProtocolError } from '../wire/frame.ts';
 import { decodeManifest, MAX_MANIFEST_BYTES } from '../wire/manifest-codec.ts';
-import { encodeRecordsFrame, PER_RECORD_OVERHEAD, RECORDS_OVERHEAD, recordsFrameBytes, VOLUME_RESET, type Checkpoint, type Message } from '../wire/messages.ts';
+import { encodeRecordsFrame, recordsFrameParts, PER_RECORD_OVERHEAD, RECORDS_OVERHEAD, recordsFrameBytes, VOLUME_RESET, type Checkpoint, type Message } from '../wire/messages.ts';
 import { TokenBucket, type BucketStats } from './bandwidth.ts';
-import { Connection, LinkError } from './connection.ts';
-import { FramePool } from './frame-pool.ts';
+import { Connection, LinkError, readsInPlace } from './connection.ts';
 import { SILENT, type Logger } from '../log.ts';
 import { RecordBuffer } from './record-buffer.ts';
 
@@ -115,6 +114,8 @@ interface WaitingPush {
   volume: string | undefined;
   rawBytes: number;
   since: number;
+  /** The capture's, called once nothing reads the write's data any more (RecordSink.push). */
+  done: (() => void) | undefined;
   resolve: (v: number | false) => void;
 }
 
@@ -135,7 +136,6 @@ export class Sender {
   private readonly batchBytes: number;
   private readonly stallMs: number;
   private readonly compress: boolean;
-  private readonly frames: FramePool;
   /** Per volume: a volume of incompressible data is not sampled at every write. */
   private readonly probes = new Map<string, CompressionProbe>();
 
@@ -192,7 +192,6 @@ export class Sender {
     // A frame holds up to batchBytes of records and 4 bytes per record: room for an eighth more
     // covers a frame of records of 32 bytes or more; a frame that does not fit, or one larger
     // record alone, gets memory of its own.
-    this.frames = new FramePool(RECORDS_OVERHEAD + this.batchBytes + Math.ceil(this.batchBytes / 8));
     this.closing = new Promise<never>((_, reject) => (this.signalClosed = reject));
     this.closing.catch(() => undefined);
     this.running = this.run();
@@ -222,25 +221,39 @@ export class Sender {
    * Encodes and queues a record; resolves with its seq once it is in the buffer, or false when the
    * stream takes no more now (no link yet, or a full buffer while the link is down or for stallMs).
    * A write's data is kept as it is, not copied, until the receiver has it durable: the caller
-   * must not change it after the push (the capture hands over buffers of its own).
+   * must not change it after the push (the capture hands over buffers of its own). `done` is
+   * called then, or at once when the record is refused, fails or keeps no view of the data
+   * (compressed, or no write).
    */
-  push(record: Record): Promise<number | false> {
-    if (this.closed || this.startedOver || this.startOverReason !== undefined) return Promise.resolve(this.refused());
+  push(record: Record, done?: () => void): Promise<number | false> {
+    if (this.closed || this.startedOver || this.startOverReason !== undefined) {
+      done?.();
+      return Promise.resolve(this.refused());
+    }
     let parts: RecordParts;
     try {
       parts = encodeRecordParts(record, { compress: this.compress, ...(record.kind === 'op' && this.compress && { probe: this.probeOf(record.volume) }) });
     } catch (err: unknown) {
+      done?.();
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    // Only a write sent as it is keeps a view of its data: its second part is that data.
+    let keep = done;
+    if (parts.length < 2) {
+      done?.();
+      keep = undefined;
     }
     const length = recordLength(parts);
     const checkpointTime = record.kind === 'checkpoint' ? record.checkpoint.time : undefined;
     const volume = record.kind === 'op' ? record.volume : undefined;
     const rawBytes = rawRecordBytes(record, length);
-    if (this.nextSeq === undefined) return Promise.resolve(this.refused());
-    if (this.waitingPushes.length === 0 && this.hasRoom(length)) return Promise.resolve(this.accept(parts, length, checkpointTime, volume, rawBytes));
-    if (this.state !== 'connected') return Promise.resolve(this.refused());
+    if (this.nextSeq === undefined || (this.state !== 'connected' && (this.waitingPushes.length > 0 || !this.hasRoom(length)))) {
+      keep?.();
+      return Promise.resolve(this.refused());
+    }
+    if (this.waitingPushes.length === 0 && this.hasRoom(length)) return Promise.resolve(this.accept(parts, length, checkpointTime, volume, rawBytes, keep));
     return new Promise((resolve) => {
-      this.waitingPushes.push({ parts, length, checkpointTime, volume, rawBytes, since: Date.now(), resolve });
+      this.waitingPushes.push({ parts, length, checkpointTime, volume, rawBytes, since: Date.now(), done: keep, resolve });
       this.armStallTimer();
     });
   }
@@ -301,11 +314,6 @@ export class Sender {
     };
   }
 
-  /** Frame memory made, used again, and kept for the next frames now (see frame-pool.ts). */
-  get frameMemory(): { made: number; reused: number; kept: number } {
-    const { made, reused, free } = this.frames.stats;
-    return { made, reused, kept: free };
-  }
 
   /** Stops at once: the link is cut, waiting pushes resolve false, waiters reject (Closed). */
   async close(): Promise<void> {
@@ -320,6 +328,8 @@ export class Sender {
       for (const w of this.durableWaiters.splice(0)) w.reject(err);
       for (const w of this.connectedWaiters.splice(0)) w.reject(err);
       this.failFetches(err);
+      // Nothing is sent any more: the records' data goes back to the capture.
+      this.buffer.letGo();
     }
     await this.running;
   }
@@ -336,9 +346,9 @@ export class Sender {
     return this.buffer.bytes + n <= this.options.bufferBytes || this.buffer.count === 0;
   }
 
-  private accept(parts: RecordParts, length: number, checkpointTime: number | undefined, volume: string | undefined, rawBytes: number): number {
+  private accept(parts: RecordParts, length: number, checkpointTime: number | undefined, volume: string | undefined, rawBytes: number, done: (() => void) | undefined): number {
     const seq = this.buffer.nextSeq;
-    this.buffer.append(seq, parts, checkpointTime);
+    this.buffer.append(seq, parts, checkpointTime, done);
     this.nextSeq = seq + 1;
     this.counters.records++;
     this.counters.rawBytes += rawBytes;
@@ -353,7 +363,7 @@ export class Sender {
       const head = this.waitingPushes[0];
       if (head === undefined || !this.hasRoom(head.length)) break;
       this.waitingPushes.shift();
-      head.resolve(this.accept(head.parts, head.length, head.checkpointTime, head.volume, head.rawBytes));
+      head.resolve(this.accept(head.parts, head.length, head.checkpointTime, head.volume, head.rawBytes, head.done));
     }
     this.armStallTimer();
   }
@@ -372,7 +382,10 @@ export class Sender {
   private failWaitingPushes(): void {
     clearTimeout(this.stallTimer);
     this.stallTimer = undefined;
-    for (const w of this.waitingPushes.splice(0)) w.resolve(this.refused());
+    for (const w of this.waitingPushes.splice(0)) {
+      w.done?.();
+      w.resolve(this.refused());
+    }
   }
 
   // ---- the link ----
@@ -561,8 +574,6 @@ export class Sender {
     this.unackedSentBytes = Math.max(0, this.unackedSentBytes - bytes);
     this.durableSeq = seq;
     if (checkpoint !== undefined) this.durableCheckpoint = checkpoint;
-    // Everything acknowledged: the stream is idle until the next pass pushes again.
-    if (this.buffer.count === 0) this.frames.release();
     if (this.durableWaiters.length > 0) {
       this.durableWaiters = this.durableWaiters.filter((w) => {
         if (w.seq > seq) return true;
@@ -639,20 +650,19 @@ export class Sender {
       const maxBytes = Math.min(this.batchBytes, MAX_PAYLOAD_BYTES - RECORDS_OVERHEAD);
       const { records, bytes } = this.buffer.slice(fromSeq, maxBytes, Math.floor(maxBytes / (PER_RECORD_OVERHEAD + 1)));
       if (records.length === 0) throw new Error(`send buffer has no record ${fromSeq} (holds up to ${this.buffer.nextSeq - 1})`);
-      const memory = FramePool.reusesAfterWrite(conn.socket) ? this.frames.take(recordsFrameBytes(records)) : undefined;
-      const frame = encodeRecordsFrame(fromSeq, records, memory);
-      await this.bucket.take(frame.length);
-      if (generation !== this.generation || conn.closed) {
-        if (memory !== undefined) this.frames.give(memory);
-        continue;
-      }
+      // A socket reads each record where it is held (until acknowledged, long after the socket
+      // wrote it); another stream may hand what it is given to a reader that keeps it: a copy.
+      const direct = readsInPlace(conn.socket);
+      const frame = direct ? recordsFrameParts(fromSeq, records) : { parts: [encodeRecordsFrame(fromSeq, records)], bytes: recordsFrameBytes(records) };
+      await this.bucket.take(frame.bytes);
+      if (generation !== this.generation || conn.closed) continue;
       const lastSeq = fromSeq + records.length - 1;
       if (fromSeq <= this.highestSent) this.counters.resentRecords += Math.min(records.length, this.highestSent - fromSeq + 1);
       this.highestSent = Math.max(this.highestSent, lastSeq);
       this.sentSeq = lastSeq;
       this.unackedSentBytes += bytes;
-      this.counters.wireBytes += frame.length;
-      if (!conn.sendFrame(frame, memory === undefined ? undefined : () => this.frames.give(memory))) await conn.drain();
+      this.counters.wireBytes += frame.bytes;
+      if (!conn.sendFrameParts(frame.parts)) await conn.drain();
     }
   }
 }

@@ -85,12 +85,18 @@ export function allocFrame(type: number, length: number, format = REPLICATION_FR
   if (length > format.maxPayload) throw new ProtocolError('TooLarge', `payload of ${length} bytes exceeds ${format.maxPayload}`);
   if (into !== undefined && into.length < HEADER_BYTES + length) throw new RangeError(`a frame of ${HEADER_BYTES + length} bytes does not fit in ${into.length}`);
   const frame = into === undefined ? Buffer.allocUnsafe(HEADER_BYTES + length) : into.subarray(0, HEADER_BYTES + length);
+  writeFrameHeader(frame, type, length, format);
+  return frame;
+}
+
+/** Writes a frame header without its CRC (for a frame of `length` payload bytes that is written in pieces). */
+export function writeFrameHeader(frame: Buffer, type: number, length: number, format = REPLICATION_FRAMES): void {
+  if (length > format.maxPayload) throw new ProtocolError('TooLarge', `payload of ${length} bytes exceeds ${format.maxPayload}`);
   frame.writeUInt32BE(format.magic, 0);
   frame.writeUInt8(format.version, 4);
   frame.writeUInt8(type, 5);
   frame.writeUInt16BE(0, 6);
   frame.writeUInt32BE(length, 8);
-  return frame;
 }
 
 /** Writes the CRC of a frame from allocFrame whose payload is complete. */

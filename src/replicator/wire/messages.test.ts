@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeFrame, FrameDecoder, ProtocolError } from './frame.ts';
-import { decodeMessage, encodeMessage, encodeRecordsFrame, MESSAGE_TYPES, type Message } from './messages.ts';
+import { decodeMessage, encodeMessage, encodeRecordsFrame, MESSAGE_TYPES, recordsFrameParts, type Message } from './messages.ts';
 
 function roundTrip(m: Message): Message {
   const frames = new FrameDecoder().push(encodeMessage(m));
@@ -46,6 +46,28 @@ describe('messages', () => {
     const [f] = new FrameDecoder().push(frame);
     assert.ok(f);
     assert.deepEqual(decodeMessage(f), { type: 'records', firstSeq: 9, records: records.map((r) => Buffer.concat(r)) });
+  });
+
+  it('give a RECORDS frame as pieces that are the same bytes, large parts as they are and small ones copied together', () => {
+    const shared = new Uint8Array(new SharedArrayBuffer(64 * 1024));
+    shared.fill(7);
+    const big = Buffer.from(shared.buffer, 100, 20_000);
+    const large = Buffer.alloc(5000, 3);
+    const cases: Buffer[][][] = [
+      [],
+      [[Buffer.from([4, 0, 1]), Buffer.from('data of a write')]],
+      [[Buffer.from([4, 0, 1]), big], [Buffer.from([10, 0, 2, 3])], [Buffer.from([4, 0, 2]), large], [Buffer.from([4, 0, 3]), big]],
+      [[big], [large]],
+    ];
+    for (const records of cases) {
+      const whole = encodeRecordsFrame(12, records);
+      const { parts, bytes } = recordsFrameParts(12, records);
+      assert.equal(bytes, whole.length);
+      assert.deepEqual(Buffer.concat(parts), whole, `${records.length} records`);
+      // Large parts are the caller's own memory, not copies.
+      for (const r of records) for (const p of r) if (p.length >= 4096) assert.ok(parts.some((q) => q.buffer === p.buffer && q.byteOffset === p.byteOffset));
+    }
+    assert.throws(() => recordsFrameParts(-1, []), /firstSeq/);
   });
 
   it('refuse an unknown type', () => {

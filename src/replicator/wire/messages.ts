@@ -3,7 +3,8 @@
 //
 //   str8 := u8 length | UTF-8      str16 := u16 length | UTF-8      u48 := 6 bytes big-endian
 import { MAX_UINT48 } from '../ops.ts';
-import { allocFrame, encodeFrame, HEADER_BYTES, ProtocolError, REPLICATION_FRAMES, sealFrame, type Frame } from './frame.ts';
+import { crc32 } from 'node:zlib';
+import { allocFrame, encodeFrame, HEADER_BYTES, ProtocolError, REPLICATION_FRAMES, sealFrame, writeFrameHeader, type Frame } from './frame.ts';
 
 export const MESSAGE_TYPES = {
   hello: 1,
@@ -166,6 +167,56 @@ export function encodeRecordsFrame(firstSeq: number, records: readonly (readonly
     frame.writeUInt32BE(at - lengthAt - 4, lengthAt);
   }
   return sealFrame(frame);
+}
+
+/** Parts at least this long go to the socket as they are; shorter ones are copied together. */
+const OWN_PART_BYTES = 4096;
+
+/**
+ * The same RECORDS frame as encodeRecordsFrame, as the pieces to write one after another: the
+ * header and everything small copied into one buffer, each large part (a write's data) given as
+ * it is. Nothing large is copied here: the socket reads each part where it is (a write's data may
+ * be shared memory, which V8 copies at a quarter of the speed of other memory when the two
+ * addresses are not aligned alike). The parts must not change until the socket has written them.
+ */
+export function recordsFrameParts(firstSeq: number, records: readonly (readonly Uint8Array[])[]): { parts: Buffer[]; bytes: number } {
+  seqField('records firstSeq', firstSeq);
+  const bytes = recordsFrameBytes(records);
+  let small = HEADER_BYTES + 6 + 4 + 4 * records.length;
+  for (const parts of records) for (const p of parts) if (p.length < OWN_PART_BYTES) small += p.length;
+  const glue = Buffer.allocUnsafe(small);
+  writeFrameHeader(glue, MESSAGE_TYPES.records, bytes - HEADER_BYTES);
+  const out: Buffer[] = [];
+  let at = glue.writeUIntBE(firstSeq, HEADER_BYTES, 6);
+  at = glue.writeUInt32BE(records.length, at);
+  let runStart = 0;
+  let crc = crc32(glue.subarray(0, 12));
+  for (const parts of records) {
+    let length = 0;
+    for (const p of parts) length += p.length;
+    at = glue.writeUInt32BE(length, at);
+    for (const p of parts) {
+      if (p.length < OWN_PART_BYTES) {
+        glue.set(p, at);
+        at += p.length;
+        continue;
+      }
+      const run = glue.subarray(runStart, at);
+      crc = crc32(runStart === 0 ? run.subarray(HEADER_BYTES) : run, crc);
+      out.push(run);
+      const own = Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+      crc = crc32(own, crc);
+      out.push(own);
+      runStart = at;
+    }
+  }
+  if (at > runStart || runStart === 0) {
+    const run = glue.subarray(runStart, at);
+    crc = crc32(runStart === 0 ? run.subarray(HEADER_BYTES) : run, crc);
+    out.push(run);
+  }
+  glue.writeUInt32BE(crc, 12);
+  return { parts: out, bytes };
 }
 
 /** Bytes a RECORDS frame spends besides the records themselves. */
