@@ -56,6 +56,23 @@ describe('Journal', () => {
       await k.close();
     }));
 
+  it('keeps nothing of an append’s buffers once it settles: they may be used again at once', () =>
+    withDir(async (dir) => {
+      const all = records(1, 30, isCp);
+      const j = await Journal.open(dir);
+      const lent = all.map((r) => ({ seq: r.seq, bytes: Buffer.from(r.bytes) }));
+      await j.append(lent);
+      for (const r of lent) r.bytes.fill(0xee);
+      assert.deepEqual(await readAll(j, 1, 30), all);
+      assert.deepEqual(j.checkpoint(20)?.volumes, [{ volume: 'data', digest: Buffer.alloc(32, 20) }]);
+      await j.addTag(20, 'kept');
+      await j.close();
+      const k = await Journal.open(dir);
+      assert.deepEqual(k.checkpoint(20)?.volumes, [{ volume: 'data', digest: Buffer.alloc(32, 20) }]);
+      assert.deepEqual(k.checkpoint(20)?.tags, ['kept']);
+      await k.close();
+    }));
+
   it('coalesces concurrent appends into few writes and fsyncs', () =>
     withDir(async (dir) => {
       const j = await Journal.open(dir);

@@ -156,6 +156,7 @@ export class Journal {
   /**
    * Appends records in seq order; resolves once they are fsync'd. Records at or below the last
    * appended seq are skipped (a resent tail); a gap throws SeqGap. Concurrent calls share writes.
+   * Nothing keeps the batch's buffers once the promise settles: the caller may use them again.
    */
   append(batch: readonly { seq: number; bytes: Buffer }[]): Promise<void> {
     try {
@@ -189,16 +190,21 @@ export class Journal {
     if (bytes.length === 0) throw new JournalError('BadRecord', `record of seq ${seq} is empty`);
     if (bytes.length > MAX_RECORD_BYTES) throw new JournalError('TooLarge', `record of seq ${seq} is ${bytes.length} bytes, more than ${MAX_RECORD_BYTES}`);
     let checkpoint: CheckpointMark | undefined;
+    let kept = bytes;
     try {
       if (recordType(bytes) === 'checkpoint') {
-        const record = decodeRecord(bytes);
+        // Kept, bytes and decoded mark (its digests are views of them), for the index and tags:
+        // a copy, since the caller may use its memory again once the append settles (the
+        // receiver's payload ring). Other records are only written.
+        kept = Buffer.from(bytes);
+        const record = decodeRecord(kept);
         if (record.kind === 'checkpoint') checkpoint = record.checkpoint;
       }
     } catch (err: unknown) {
       if (err instanceof CodecError) throw new JournalError('BadRecord', `record of seq ${seq}: ${err.message}`, { cause: err });
       throw err;
     }
-    return { seq, bytes, dataCrc: crc32(bytes), checkpoint };
+    return { seq, bytes: kept, dataCrc: crc32(kept), checkpoint };
   }
 
   /** Checkpoints still in the journal (seq > dropped point), in seq order. */

@@ -2,12 +2,16 @@
 // backpressure visible to the caller), and one place where the link ends, once.
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { FrameDecoder, ProtocolError } from '../wire/frame.ts';
+import { FrameDecoder, ProtocolError, REPLICATION_FRAMES, type PayloadMemory } from '../wire/frame.ts';
 import { decodeMessage, encodeMessage, type Message } from '../wire/messages.ts';
 
 export interface ConnectionHandlers {
-  /** A well-formed message; throwing a ProtocolError from here fails the link with it. */
-  message(m: Message): void;
+  /**
+   * A well-formed message; throwing a ProtocolError from here fails the link with it. `lease`:
+   * the frame's payload memory was lent (`payloadMemory`), and the message's buffers are views of
+   * it; the handler lets it go, once, whatever happens.
+   */
+  message(m: Message, lease?: { release(): void }): void;
   /** The link ended: `err` says why (undefined: the peer closed cleanly between frames). */
   closed(err: Error | undefined): void;
 }
@@ -31,15 +35,17 @@ export class Connection {
   bytesOut = 0;
   /** Date.now() of the last bytes received. */
   lastReceivedAt = Date.now();
-  private readonly decoder = new FrameDecoder();
+  private readonly decoder: FrameDecoder;
   private readonly handlers: ConnectionHandlers;
   private ended = false;
   private endError: Error | undefined;
   private drainWaiters: (() => void)[] = [];
 
-  constructor(socket: Duplex, handlers: ConnectionHandlers) {
+  /** `payloadMemory`: where payloads that arrive in pieces are put together (FrameDecoder). */
+  constructor(socket: Duplex, handlers: ConnectionHandlers, payloadMemory?: PayloadMemory) {
     this.socket = socket;
     this.handlers = handlers;
+    this.decoder = new FrameDecoder(REPLICATION_FRAMES, payloadMemory);
     socket.on('data', (chunk: Buffer) => {
       this.onData(chunk);
     });
@@ -153,11 +159,21 @@ export class Connection {
     this.bytesIn += chunk.length;
     this.lastReceivedAt = Date.now();
     try {
-      for (const frame of this.decoder.push(chunk)) {
-        this.handlers.message(decodeMessage(frame));
-        if (this.closed) return;
-      }
+      // Each frame as it completes: a lent payload is always handed on or let go, even when a
+      // frame before it ended the link or a frame after it is bad.
+      this.decoder.pushEach(chunk, (frame) => {
+        let m: Message;
+        try {
+          if (this.closed) throw new Closed();
+          m = decodeMessage(frame);
+        } catch (err: unknown) {
+          frame.lease?.release();
+          throw err;
+        }
+        this.handlers.message(m, frame.lease);
+      });
     } catch (err: unknown) {
+      if (err instanceof Closed) return;
       if (err instanceof ProtocolError) this.fail(err.code, err.message, err);
       else this.destroy(err as Error);
     }
@@ -177,6 +193,9 @@ export class Connection {
     for (const w of waiters) w();
   }
 }
+
+/** Stops the frames of a chunk once a handler has ended the link. */
+class Closed extends Error {}
 
 /** The link ended for a reason with a protocol code (sent by this side or by the peer). */
 export class LinkError extends Error {

@@ -6,6 +6,9 @@ export interface JournalSink {
   readonly durableSeq: number;
   /** The newest checkpoint on disk: its seq and capture time. */
   lastCheckpoint(): { seq: number; time: number } | undefined;
-  /** Appends records that follow durableSeq without a gap; durable when it resolves. */
+  /**
+   * Appends records that follow durableSeq without a gap; durable when it resolves. Keeps nothing
+   * of the batch's buffers once it settles: the receiver uses that memory again.
+   */
   append(batch: readonly { seq: number; bytes: Buffer }[]): Promise<void>;
 }

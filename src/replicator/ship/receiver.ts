@@ -7,8 +7,9 @@ import { opProblemFor, type Record as StreamRecord, type VolumeKind } from '../o
 import type { Manifest } from '../manifest.ts';
 import { ProtocolError, REPLICATION_ALPN } from '../wire/frame.ts';
 import { encodeManifest, manifestChunks } from '../wire/manifest-codec.ts';
-import { INVALID_CREDENTIALS, VOLUME_RESET, type Message, type RefuseCode } from '../wire/messages.ts';
+import { INVALID_CREDENTIALS, MESSAGE_TYPES, VOLUME_RESET, type Message, type RefuseCode } from '../wire/messages.ts';
 import { Connection, LinkError } from './connection.ts';
+import { PayloadRing } from './payload-ring.ts';
 import type { JournalSink } from './journal-sink.ts';
 import { secretsEqual } from '../../auth/secrets.ts';
 import { SILENT, type Logger } from '../log.ts';
@@ -56,6 +57,12 @@ export interface ReceiverOptions {
   idleTimeoutMs?: number;
   /** Record bytes handed to the journal and not yet durable before reading pauses; default 64 MiB. */
   maxPendingBytes?: number;
+  /**
+   * Memory per connection that RECORDS frames are put together in and held until durable
+   * (payload-ring.ts), taken at the first frame and let go after a minute without one; default
+   * 32 MiB. Frames that find it full get memory of their own.
+   */
+  payloadRingBytes?: number;
   /** How long a replacing connection waits for the old one's appends to settle; default 10 s. */
   replaceTimeoutMs?: number;
   /** At most this many manifest requests at once per connection; default 4. */
@@ -94,6 +101,7 @@ interface Settings {
   keepaliveMs: number;
   idleTimeoutMs: number;
   maxPendingBytes: number;
+  payloadRingBytes: number;
   replaceTimeoutMs: number;
   maxManifestRequests: number;
   log: Logger;
@@ -114,6 +122,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
     keepaliveMs: options.keepaliveMs ?? 2000,
     idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
     maxPendingBytes: options.maxPendingBytes ?? 64 * 1024 * 1024,
+    payloadRingBytes: options.payloadRingBytes ?? 32 * 1024 * 1024,
     replaceTimeoutMs: options.replaceTimeoutMs ?? 10_000,
     maxManifestRequests: options.maxManifestRequests ?? 4,
     log: options.log ?? SILENT,
@@ -159,6 +168,9 @@ interface InFlight {
   done: boolean;
 }
 
+/** An idle connection lets go of its payload ring after this long without RECORDS. */
+const RING_IDLE_MS = 60_000;
+
 class Session {
   private readonly hub: Hub;
   private readonly conn: Connection;
@@ -180,18 +192,26 @@ class Session {
   private manifestRequests = 0;
   /** Settles when the connection this one replaced has no append in flight any more. */
   private predecessor: Promise<void> = Promise.resolve();
+  /** Where RECORDS frames are put together and held until durable. */
+  private readonly payloads: PayloadRing;
+  private lastRecordsAt = Date.now();
 
   constructor(hub: Hub, socket: TLSSocket) {
     this.hub = hub;
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-    this.conn = new Connection(socket, {
-      message: (m) => {
-        this.onMessage(m);
+    this.payloads = new PayloadRing(hub.settings.payloadRingBytes);
+    this.conn = new Connection(
+      socket,
+      {
+        message: (m, lease) => {
+          this.onMessage(m, lease);
+        },
+        closed: (err) => {
+          this.onClosed(err);
+        },
       },
-      closed: (err) => {
-        this.onClosed(err);
-      },
-    });
+      (type, length) => (type === MESSAGE_TYPES.records ? this.payloads.take(length) : undefined),
+    );
     this.helloTimer = setTimeout(() => {
       this.conn.fail('Timeout', `no HELLO within ${hub.settings.helloTimeoutMs} ms`);
     }, hub.settings.helloTimeoutMs);
@@ -231,15 +251,23 @@ class Session {
     return this.hub.settings.log;
   }
 
-  private onMessage(m: Message): void {
+  private onMessage(m: Message, lease?: { release(): void }): void {
+    if (m.type === 'records') {
+      this.lastRecordsAt = Date.now();
+      try {
+        if (this.state !== 'streaming') throw new ProtocolError('UnexpectedMessage', `RECORDS before WELCOME (connection is in state ${this.state})`);
+      } catch (err: unknown) {
+        lease?.release();
+        throw err;
+      }
+      this.onRecords(m.firstSeq, m.records, lease);
+      return;
+    }
+    lease?.release();
     switch (m.type) {
       case 'hello':
         if (this.state !== 'hello') throw new ProtocolError('UnexpectedMessage', 'HELLO after the stream was opened');
         this.onHello(m.vpg, m.token, m.senderId);
-        return;
-      case 'records':
-        if (this.state !== 'streaming') throw new ProtocolError('UnexpectedMessage', `RECORDS before WELCOME (connection is in state ${this.state})`);
-        this.onRecords(m.firstSeq, m.records);
         return;
       case 'manifestRequest':
         if (this.state !== 'streaming') throw new ProtocolError('UnexpectedMessage', `MANIFEST_REQUEST before WELCOME (connection is in state ${this.state})`);
@@ -333,6 +361,7 @@ class Session {
   }
 
   private keepalive(): void {
+    if (Date.now() - this.lastRecordsAt > RING_IDLE_MS) this.payloads.trim();
     const idle = Date.now() - this.conn.lastReceivedAt;
     if (!this.paused && idle > this.hub.settings.idleTimeoutMs) {
       this.conn.fail('Timeout', `nothing received for ${idle} ms`);
@@ -343,7 +372,18 @@ class Session {
     this.conn.send({ type: 'ping', nonce });
   }
 
-  private onRecords(firstSeq: number, records: readonly Buffer[]): void {
+  /** `lease`: the memory the records are views of, let go once the journal is done with them (or at once when they are refused). */
+  private onRecords(firstSeq: number, records: readonly Buffer[], lease?: { release(): void }): void {
+    let kept = false;
+    try {
+      kept = this.appendRecords(firstSeq, records, lease);
+    } finally {
+      if (!kept) lease?.release();
+    }
+  }
+
+  /** True when the append took `lease` (it lets it go when it settles). */
+  private appendRecords(firstSeq: number, records: readonly Buffer[], lease: { release(): void } | undefined): boolean {
     const journal = this.stream?.journal;
     if (journal === undefined) throw new ProtocolError('UnexpectedMessage', 'RECORDS without a stream');
     if (firstSeq !== this.expectedSeq) throw new ProtocolError('BadSeq', `RECORDS start at seq ${firstSeq}; the next seq of this stream is ${this.expectedSeq}`);
@@ -367,7 +407,7 @@ class Session {
       if (!(err instanceof VolumeReset)) throw err;
       this.log.warn({ remote: this.remote, vpg: this.vpg, err: err.message }, 'records for a volume the source has not synced since it was added here: the source must start over');
       this.conn.fail(VOLUME_RESET, err.message);
-      return;
+      return false;
     }
     const lastSeq = firstSeq + records.length - 1;
     this.expectedSeq = lastSeq + 1;
@@ -387,11 +427,13 @@ class Session {
     }
     const tracked = append.then(
       () => {
+        lease?.release();
         entry.done = true;
         this.pendingBytes -= bytes;
         this.flushAcks();
       },
       (err: unknown) => {
+        lease?.release();
         this.pendingBytes -= bytes;
         const message = err instanceof Error ? err.message : String(err);
         this.log.error({ remote: this.remote, vpg: this.vpg, firstSeq, lastSeq, err: message }, 'journal append failed');
@@ -400,6 +442,7 @@ class Session {
     );
     this.appends.add(tracked);
     void tracked.finally(() => this.appends.delete(tracked));
+    return true;
   }
 
   /** Refuses an op that is not for a volume of the stream (or not of its kind), and a record built on a reset volume. */

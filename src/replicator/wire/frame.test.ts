@@ -102,4 +102,37 @@ describe('frames', () => {
     assert.throws(() => g.push(Buffer.from('garbage that is not a frame')), /BadMagic/);
     assert.throws(() => g.push(f), /BadMagic/, 'a failed decoder does not resynchronise');
   });
+
+  it('put a payload that arrives in pieces together in lent memory, and give the lease back on a bad CRC', () => {
+    const asked: [number, number][] = [];
+    const leases: { buf: Buffer; released: number; release(): void }[] = [];
+    const memory = (type: number, length: number): { buf: Buffer; release(): void } => {
+      asked.push([type, length]);
+      const lease = {
+        buf: Buffer.alloc(length),
+        released: 0,
+        release(): void {
+          lease.released++;
+        },
+      };
+      leases.push(lease);
+      return lease;
+    };
+    const whole = encodeFrame(3, [randomBytes(1000)]);
+    const split = encodeFrame(7, [randomBytes(50_000)]);
+    const d = new FrameDecoder(undefined, memory);
+    const got: Frame[] = [];
+    d.pushEach(whole, (f) => got.push(f));
+    for (let at = 0; at < split.length; at += 16_384) d.pushEach(split.subarray(at, at + 16_384), (f) => got.push(f));
+    assert.deepEqual(asked, [[7, 50_000]], 'only the payload that came in pieces');
+    assert.equal(got[0]?.lease, undefined);
+    assert.equal(got[1]?.payload.buffer, leases[0]?.buf.buffer);
+    assert.deepEqual(got[1]?.payload, split.subarray(HEADER_BYTES));
+    const bad = Buffer.from(split);
+    bad[HEADER_BYTES + 10] = (bad[HEADER_BYTES + 10] ?? 0) ^ 1;
+    assert.throws(() => {
+      for (let at = 0; at < bad.length; at += 16_384) d.pushEach(bad.subarray(at, at + 16_384), () => assert.fail('a bad frame was taken'));
+    }, /BadChecksum/);
+    assert.deepEqual(leases.map((l) => l.released), [0, 1], 'the bad frame’s lease went back');
+  });
 });

@@ -58,7 +58,15 @@ export class ProtocolError extends Error {
 export interface Frame {
   type: number;
   payload: Buffer;
+  /** The payload's memory when it was lent (FrameDecoder's `payloadMemory`): the taker lets it go. */
+  lease?: { release(): void };
 }
+
+/**
+ * Memory for a payload of `length` bytes of a frame of `type` that arrived in pieces (one that
+ * arrived whole is a view of its chunk), or undefined: new memory. Its `buf` is `length` long.
+ */
+export type PayloadMemory = (type: number, length: number) => { buf: Buffer; release(): void } | undefined;
 
 /**
  * One frame from payload parts: the parts are copied once, into the frame. `isKnownType` is not
@@ -123,9 +131,11 @@ export class FrameDecoder {
   private offset = 0;
   private failed: ProtocolError | undefined;
   private readonly format: FrameFormat;
+  private readonly payloadMemory: PayloadMemory | undefined;
 
-  constructor(format = REPLICATION_FRAMES) {
+  constructor(format = REPLICATION_FRAMES, payloadMemory?: PayloadMemory) {
     this.format = format;
+    this.payloadMemory = payloadMemory;
   }
 
   /** Bytes consumed by complete frames so far. */
@@ -164,15 +174,19 @@ export class FrameDecoder {
         }
         if (this.buffered < this.payloadLength) break;
         const header: Buffer = this.header;
-        const payload = this.take(this.payloadLength);
+        const type = header.readUInt8(5);
+        const first = this.chunks[0];
+        const lease = first !== undefined && first.length < this.payloadLength ? this.payloadMemory?.(type, this.payloadLength) : undefined;
+        const payload = this.take(this.payloadLength, lease?.buf);
         const expected = header.readUInt32BE(12);
         const actual = frameCrc(header.subarray(0, 12), payload);
         if (expected !== actual) {
+          lease?.release();
           throw new ProtocolError('BadChecksum', `frame at offset ${this.offset} (type ${header[5]}, ${payload.length} bytes) has CRC-32 ${hex(actual)}, its header says ${hex(expected)}`);
         }
         this.offset += HEADER_BYTES + payload.length;
         this.header = undefined;
-        take({ type: header.readUInt8(5), payload });
+        take(lease === undefined ? { type, payload } : { type, payload, lease });
       }
     } catch (err: unknown) {
       if (err instanceof ProtocolError) this.failed = err;
@@ -203,8 +217,8 @@ export class FrameDecoder {
     return length;
   }
 
-  /** The next n bytes: a view when one chunk holds them, else one copy. */
-  private take(n: number): Buffer {
+  /** The next n bytes: a view when one chunk holds them, else one copy (into `into` when given). */
+  private take(n: number, into?: Buffer): Buffer {
     this.buffered -= n;
     const first = this.chunks[0];
     if (first !== undefined && first.length >= n) {
@@ -212,7 +226,7 @@ export class FrameDecoder {
       else this.chunks[0] = first.subarray(n);
       return first.subarray(0, n);
     }
-    const out = Buffer.allocUnsafe(n);
+    const out = into ?? Buffer.allocUnsafe(n);
     let at = 0;
     while (at < n) {
       const c = this.chunks[0];
