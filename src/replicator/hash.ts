@@ -10,7 +10,7 @@
 //
 // Changing this function changes what every manifest, digest and replica state means: the wire
 // protocol's version and the replica state's format name it (wire/frame.ts, replica-state.ts).
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createXXHash128 } from 'hash-wasm';
 
 /** The block hash in use, as named where a peer or a replica state must agree on it. */
@@ -74,19 +74,31 @@ export type DigestEntry =
  * an entry, took 150 ms for 22 000 entries.) The bytes hashed are the same as ever.
  */
 export function volumeDigest(entries: Iterable<DigestEntry>): Buffer {
+  return createHash('sha256').update(volumeDigestFeed(entries).bytes).digest();
+}
+
+/**
+ * What volumeDigest hashes, as one buffer, and where each file's content digest sits in it: a
+ * capture keeps it, and while no entry comes, goes or changes mode, a checkpoint only writes the
+ * changed files' digests into it and hashes it again (sorting and encoding 20 000 entries took
+ * ~35 ms of every checkpoint of the source VRA, alone on its main thread).
+ */
+export function volumeDigestFeed(entries: Iterable<DigestEntry>): { bytes: Buffer; digestAt: Map<string, number> } {
   const list = [...entries];
   // UTF-16 code unit order is code point order, so UTF-8 byte order, except between a surrogate
   // (an astral character) and U+E000..U+FFFF: there, paths are compared as UTF-8 bytes.
   const sorted = list.some((e) => SURROGATE_OR_HIGH.test(e.path))
     ? list.map((e) => ({ e, key: Buffer.from(e.path) })).sort((a, b) => Buffer.compare(a.key, b.key)).map((k) => k.e)
     : list.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const feed = new HashFeed(createHash('sha256'));
+  const feed = new FeedBuffer(sorted.length * 64);
+  const digestAt = new Map<string, number>();
   for (const e of sorted) {
     feed.text(e.path);
     feed.byte(0);
     if (e.type === 'dir') feed.text(`d${e.mode.toString(8)}\0`);
     else if (e.type === 'file') {
       feed.text(`f${e.mode.toString(8)}\0`);
+      digestAt.set(e.path, feed.length);
       feed.bytes(e.digest);
     } else {
       feed.text('l');
@@ -94,51 +106,42 @@ export function volumeDigest(entries: Iterable<DigestEntry>): Buffer {
       feed.byte(0);
     }
   }
-  return feed.digest();
+  return { bytes: feed.done(), digestAt };
 }
 
 const SURROGATE_OR_HIGH = /[\uD800-\uFFFF]/;
 
-/** Collects small pieces (UTF-8 text, bytes) into one buffer, for one hash update per 64 KiB. */
-class HashFeed {
-  private readonly hash: Hash;
-  private readonly buf = Buffer.allocUnsafe(64 * 1024);
+/** Small pieces (UTF-8 text, bytes) appended to one buffer that grows as needed. */
+class FeedBuffer {
+  private buf: Buffer;
   private pos = 0;
-  constructor(hash: Hash) {
-    this.hash = hash;
+  constructor(estimate: number) {
+    this.buf = Buffer.allocUnsafe(Math.max(estimate, 256));
+  }
+  get length(): number {
+    return this.pos;
   }
   byte(b: number): void {
-    if (this.pos === this.buf.length) this.flush();
+    this.room(1);
     this.buf[this.pos++] = b;
   }
   text(s: string): void {
-    // At most 3 bytes per UTF-16 code unit: it fits, or it goes on its own.
-    if (s.length * 3 > this.buf.length - this.pos) {
-      this.flush();
-      if (s.length * 3 > this.buf.length) {
-        this.hash.update(s);
-        return;
-      }
-    }
+    // At most 3 bytes per UTF-16 code unit.
+    this.room(s.length * 3);
     this.pos += this.buf.write(s, this.pos);
   }
   bytes(b: Uint8Array): void {
-    if (b.length > this.buf.length - this.pos) {
-      this.flush();
-      if (b.length > this.buf.length) {
-        this.hash.update(b);
-        return;
-      }
-    }
+    this.room(b.length);
     this.buf.set(b, this.pos);
     this.pos += b.length;
   }
-  digest(): Buffer {
-    this.flush();
-    return this.hash.digest();
+  done(): Buffer {
+    return this.buf.subarray(0, this.pos);
   }
-  private flush(): void {
-    if (this.pos > 0) this.hash.update(this.buf.subarray(0, this.pos));
-    this.pos = 0;
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(bigger, 0, 0, this.pos);
+    this.buf = bigger;
   }
 }

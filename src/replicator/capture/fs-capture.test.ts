@@ -214,6 +214,32 @@ describe('FsCapture', () => {
     cap.close();
   });
 
+  it('keeps its volume digest right when only content changes, when a mode changes, and when entries come and go', async () => {
+    const { src, dst, sink } = await setup();
+    await mkdir(join(src, 'a'));
+    for (const f of ['a/x', 'a/y', 'z']) await writeFile(join(src, f), randomBytes(rng(f.length), 3 * BLOCK_SIZE));
+    const cap = new FsCapture({ volume: 'vol', root: src, watch: false, racyMs: 0 });
+    const step = async (what: string, change: () => Promise<void>): Promise<void> => {
+      await change();
+      assert.equal((await cap.pass(sink)).complete, true);
+      assert.deepEqual(Buffer.from(cap.digest()), await treeDigest(dst), what);
+    };
+    await step('first pass', () => Promise.resolve());
+    // Same size, one block overwritten in place: only that file's digest changes.
+    await step('a block rewritten', async () => {
+      const data = await readFile(join(src, 'a/y'));
+      data.fill(7, BLOCK_SIZE, 2 * BLOCK_SIZE);
+      await writeFile(join(src, 'a/y'), data);
+    });
+    await step('cut short', () => truncate(join(src, 'z'), BLOCK_SIZE + 3));
+    await step('a mode', () => chmod(join(src, 'a/x'), 0o600));
+    await step('a new file', () => writeFile(join(src, 'a/w'), 'new'));
+    await step('a rename', () => rename(join(src, 'a/w'), join(src, 'v')));
+    await step('a removal', () => unlink(join(src, 'z')));
+    await step('nothing', () => Promise.resolve());
+    cap.close();
+  });
+
   it('stops when the sink refuses and finishes on a later pass', async () => {
     const { src, dst, sink } = await setup();
     const r = rng(7);

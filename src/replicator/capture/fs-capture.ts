@@ -4,10 +4,11 @@
 // folders, links and files shallowest first, each changed file's blocks, and its digest.
 //
 // Hard links are separate files: each path has its own file id and content on the replica.
+import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { lstat, open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HASH_BYTES, blockCount, contentDigest, volumeDigest, type DigestEntry } from '../hash.ts';
+import { HASH_BYTES, blockCount, contentDigest, volumeDigestFeed, type DigestEntry } from '../hash.ts';
 import type { FsManifest, Manifest, ManifestEntry } from '../manifest.ts';
 import { MAX_UINT48, MODE_MASK, type Op } from '../ops.ts';
 import { byDepth, depth, parentsOf, pathProblem, volumeNameProblem } from '../paths.ts';
@@ -186,6 +187,13 @@ export class FsCapture implements VolumeCapture {
   private racy = new Set<string>();
   private retry = new Set<string>();
   private readonly fileDigests = new Map<number, Buffer>();
+  /**
+   * What digest() hashed last (volumeDigestFeed), and where each file's content digest is in it:
+   * dropped when an entry comes, goes, moves or changes mode; files whose content changed since
+   * (`staleDigests`) only get their digest written again.
+   */
+  private digestFeed: { bytes: Buffer; files: Map<number, { offset: number; entry: FileEntry }> } | undefined;
+  private readonly staleDigests = new Set<number>();
   private nextId = 1;
   private tempSeq = 0;
   private passesSinceFull = 0;
@@ -254,16 +262,39 @@ export class FsCapture implements VolumeCapture {
     this.retry = new Set();
     this.racy = new Set();
     this.fileDigests.clear();
+    this.digestFeed = undefined;
   }
 
   digest(): Uint8Array {
-    const list: DigestEntry[] = [];
-    for (const [path, e] of this.entries) {
-      if (e.type === 'file') list.push({ path, type: 'file', mode: e.mode, digest: this.fileDigest(e) });
-      else if (e.type === 'dir') list.push({ path, type: 'dir', mode: e.mode });
-      else list.push({ path, type: 'symlink', target: e.target });
+    let feed = this.digestFeed;
+    if (feed !== undefined) {
+      for (const id of this.staleDigests) {
+        const f = feed.files.get(id);
+        if (f === undefined) {
+          feed = undefined;
+          break;
+        }
+        feed.bytes.set(this.fileDigest(f.entry), f.offset);
+      }
     }
-    return volumeDigest(list);
+    this.staleDigests.clear();
+    if (feed === undefined) {
+      const list: DigestEntry[] = [];
+      for (const [path, e] of this.entries) {
+        if (e.type === 'file') list.push({ path, type: 'file', mode: e.mode, digest: this.fileDigest(e) });
+        else if (e.type === 'dir') list.push({ path, type: 'dir', mode: e.mode });
+        else list.push({ path, type: 'symlink', target: e.target });
+      }
+      const { bytes, digestAt } = volumeDigestFeed(list);
+      const files = new Map<number, { offset: number; entry: FileEntry }>();
+      for (const [path, offset] of digestAt) {
+        const entry = this.entries.get(path);
+        if (entry?.type === 'file') files.set(entry.id, { offset, entry });
+      }
+      feed = { bytes, files };
+    }
+    this.digestFeed = feed;
+    return createHash('sha256').update(feed.bytes).digest();
   }
 
   async sizeBytes(): Promise<number> {
@@ -470,8 +501,13 @@ export class FsCapture implements VolumeCapture {
     if (op.op === 'write') {
       ctx.result.bytesChanged += op.data.length;
       this.fileDigests.delete(op.id);
+      this.staleDigests.add(op.id);
     } else if (op.op === 'truncate') {
       this.fileDigests.delete(op.id);
+      this.staleDigests.add(op.id);
+    } else if (op.op !== 'digest') {
+      // An entry comes, goes, moves or changes mode: the volume digest's feed is built anew.
+      this.digestFeed = undefined;
     }
     apply?.();
   }
