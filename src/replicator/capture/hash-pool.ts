@@ -144,7 +144,6 @@ export class HashPool {
     });
   }
 
-
   /**
    * Looks at paths (absolute) on the least busy worker, one message for the batch: a blocking
    * lstat there costs a few µs, an awaited one here ~50 (BigInt stats made on this thread, and

@@ -95,7 +95,6 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-
 interface Settings {
   helloTimeoutMs: number;
   keepaliveMs: number;
@@ -254,11 +253,9 @@ class Session {
   private onMessage(m: Message, lease?: { release(): void }): void {
     if (m.type === 'records') {
       this.lastRecordsAt = Date.now();
-      try {
-        if (this.state !== 'streaming') throw new ProtocolError('UnexpectedMessage', `RECORDS before WELCOME (connection is in state ${this.state})`);
-      } catch (err: unknown) {
+      if (this.state !== 'streaming') {
         lease?.release();
-        throw err;
+        throw new ProtocolError('UnexpectedMessage', `RECORDS before WELCOME (connection is in state ${this.state})`);
       }
       this.onRecords(m.firstSeq, m.records, lease);
       return;

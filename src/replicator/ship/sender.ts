@@ -189,9 +189,6 @@ export class Sender {
     this.batchBytes = Math.min(options.batchBytes ?? 1024 * 1024, MAX_PAYLOAD_BYTES / 2);
     this.stallMs = options.stallMs ?? 30_000;
     this.compress = options.compress ?? true;
-    // A frame holds up to batchBytes of records and 4 bytes per record: room for an eighth more
-    // covers a frame of records of 32 bytes or more; a frame that does not fit, or one larger
-    // record alone, gets memory of its own.
     this.closing = new Promise<never>((_, reject) => (this.signalClosed = reject));
     this.closing.catch(() => undefined);
     this.running = this.run();
@@ -313,7 +310,6 @@ export class Sender {
       bandwidth: { rate: this.bucket.rate, ...this.bucket.stats },
     };
   }
-
 
   /** Stops at once: the link is cut, waiting pushes resolve false, waiters reject (Closed). */
   async close(): Promise<void> {
