@@ -9,6 +9,7 @@ import { BLOCK_SIZE, HASH_BYTES } from '../hash.ts';
 import { diffChunk, type ChunkScan, type ScanRequest } from './chunk-scan.ts';
 import { counted, inodeOf, look, lookSync, newCounts } from './fs-scan.ts';
 import { HashPool } from './hash-pool.ts';
+import { wire } from './hash-worker.ts';
 import { readSmallFilesSync, type SmallFilesRequest, type SmallRead } from './small-files.ts';
 import { hashesOf } from './mirror.test-support.ts';
 import { randomBytes, rng } from './workload.test-support.ts';
@@ -87,6 +88,18 @@ describe('HashPool', () => {
       await pool.close();
       closeSync(fd);
     }
+  });
+
+  it('sends packed blocks across as their place in the arena, and an empty scan as nothing', () => {
+    const memory: Uint8Array = new Uint8Array(new SharedArrayBuffer(1024));
+    const hashes = new Uint8Array(16);
+    const changed = new Uint8Array([1]);
+    assert.deepEqual(wire({ length: 10, hashes, changed, data: memory.subarray(100, 110) as Uint8Array<ArrayBuffer> }).packed, { at: 100, length: 10 });
+    const empty = wire({ length: 0, hashes, changed, data: memory.subarray(200, 200) as Uint8Array<ArrayBuffer> });
+    assert.equal(empty.packed, undefined, 'a new file found empty: nothing in the arena to hold');
+    assert.equal(empty.data.buffer instanceof SharedArrayBuffer, false);
+    const own = new Uint8Array(4);
+    assert.equal(wire({ length: 4, hashes, changed, data: own }).data, own);
   });
 
   it('loses nothing when a worker dies with scans in hand: they are done here', async () => {

@@ -188,7 +188,7 @@ export class HashPool {
 function unwire(ring: ArenaRing | undefined, m: WireReply): Reply {
   const scan = (w: WireScan): ChunkScan => {
     const base = { length: w.length, hashes: w.hashes, changed: w.changed };
-    if (w.packed === undefined) return { ...base, data: w.data };
+    if (w.packed === undefined || w.packed.length === 0) return { ...base, data: w.data };
     if (ring === undefined) throw new Error('a hash worker packed changed blocks into an arena this pool does not have');
     const span = ring.took(w.packed.at, w.packed.length);
     return { ...base, data: ring.view(span), hold: span };

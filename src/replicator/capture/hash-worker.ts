@@ -27,10 +27,14 @@ let readBuffer = Buffer.allocUnsafeSlow(0);
 let pack: PackInto | undefined;
 const EMPTY = new Uint8Array(0);
 
-/** A scan as it crosses: data packed in the arena goes as its place there. */
-function wire(scan: ChunkScan): WireScan {
+/**
+ * A scan as it crosses: data packed in the arena goes as its place there; none at all (a new file
+ * found empty when read) as nothing, though room was taken for it (the ring skips it).
+ */
+export function wire(scan: ChunkScan): WireScan {
   if (!isShared(scan.data)) return scan;
-  return { length: scan.length, hashes: scan.hashes, changed: scan.changed, data: EMPTY, packed: { at: scan.data.byteOffset, length: scan.data.byteLength } };
+  const base = { length: scan.length, hashes: scan.hashes, changed: scan.changed, data: EMPTY };
+  return scan.data.byteLength === 0 ? base : { ...base, packed: { at: scan.data.byteOffset, length: scan.data.byteLength } };
 }
 
 parentPort?.on('message', (job: Job | { ring: RingWriterSetup }) => {
