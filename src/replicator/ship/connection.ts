@@ -84,17 +84,10 @@ export class Connection {
 
   /** Writes a message; false: the socket's buffer is full, wait for drain() before more bulk. */
   send(m: Message): boolean {
-    return this.sendFrame(encodeMessage(m));
-  }
-
-  /** `written` runs once the socket is done with `frame` (not if the write fails). */
-  sendFrame(frame: Buffer, written?: () => void): boolean {
     if (this.ended) return false;
+    const frame = encodeMessage(m);
     this.bytesOut += frame.length;
-    if (written === undefined) return this.socket.write(frame);
-    return this.socket.write(frame, (err) => {
-      if (err === null || err === undefined) written();
-    });
+    return this.socket.write(frame);
   }
 
   /**
@@ -113,7 +106,7 @@ export class Connection {
     } finally {
       this.socket.uncork();
     }
-    return more && !this.socket.writableNeedDrain;
+    return more;
   }
 
   /** Resolves when the socket takes more (or the link ended). */

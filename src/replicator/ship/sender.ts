@@ -8,7 +8,7 @@ import type { Manifest } from '../manifest.ts';
 import type { Record } from '../ops.ts';
 import { MAX_PAYLOAD_BYTES, ProtocolError } from '../wire/frame.ts';
 import { decodeManifest, MAX_MANIFEST_BYTES } from '../wire/manifest-codec.ts';
-import { encodeRecordsFrame, recordsFrameParts, PER_RECORD_OVERHEAD, RECORDS_OVERHEAD, recordsFrameBytes, VOLUME_RESET, type Checkpoint, type Message } from '../wire/messages.ts';
+import { encodeRecordsFrame, recordsFrameParts, PER_RECORD_OVERHEAD, RECORDS_OVERHEAD, VOLUME_RESET, type Checkpoint, type Message } from '../wire/messages.ts';
 import { TokenBucket, type BucketStats } from './bandwidth.ts';
 import { Connection, LinkError, readsInPlace } from './connection.ts';
 import { SILENT, type Logger } from '../log.ts';
@@ -649,7 +649,7 @@ export class Sender {
       // A socket reads each record where it is held (until acknowledged, long after the socket
       // wrote it); another stream may hand what it is given to a reader that keeps it: a copy.
       const direct = readsInPlace(conn.socket);
-      const frame = direct ? recordsFrameParts(fromSeq, records) : { parts: [encodeRecordsFrame(fromSeq, records)], bytes: recordsFrameBytes(records) };
+      const frame = direct ? recordsFrameParts(fromSeq, records) : whole(encodeRecordsFrame(fromSeq, records));
       await this.bucket.take(frame.bytes);
       if (generation !== this.generation || conn.closed) continue;
       const lastSeq = fromSeq + records.length - 1;
@@ -661,4 +661,9 @@ export class Sender {
       if (!conn.sendFrameParts(frame.parts)) await conn.drain();
     }
   }
+}
+
+/** A frame given as one piece. */
+function whole(frame: Buffer): { parts: Buffer[]; bytes: number } {
+  return { parts: [frame], bytes: frame.length };
 }

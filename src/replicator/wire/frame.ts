@@ -87,12 +87,11 @@ export function encodeFrame(type: number, parts: readonly Uint8Array[], format =
 /**
  * A frame of `length` payload bytes whose payload the caller fills in place (at HEADER_BYTES),
  * then seals with sealFrame: for RECORDS, so a batch is copied once, straight into its frame.
- * With `into` (big enough), the frame is its start instead of new memory.
  */
-export function allocFrame(type: number, length: number, format = REPLICATION_FRAMES, into?: Buffer): Buffer {
+export function allocFrame(type: number, length: number, format = REPLICATION_FRAMES): Buffer {
+  // Checked before the memory is taken.
   if (length > format.maxPayload) throw new ProtocolError('TooLarge', `payload of ${length} bytes exceeds ${format.maxPayload}`);
-  if (into !== undefined && into.length < HEADER_BYTES + length) throw new RangeError(`a frame of ${HEADER_BYTES + length} bytes does not fit in ${into.length}`);
-  const frame = into === undefined ? Buffer.allocUnsafe(HEADER_BYTES + length) : into.subarray(0, HEADER_BYTES + length);
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + length);
   writeFrameHeader(frame, type, length, format);
   return frame;
 }

@@ -4,7 +4,7 @@
 //   str8 := u8 length | UTF-8      str16 := u16 length | UTF-8      u48 := 6 bytes big-endian
 import { MAX_UINT48 } from '../ops.ts';
 import { crc32 } from 'node:zlib';
-import { allocFrame, encodeFrame, HEADER_BYTES, ProtocolError, REPLICATION_FRAMES, sealFrame, writeFrameHeader, type Frame } from './frame.ts';
+import { allocFrame, encodeFrame, HEADER_BYTES, ProtocolError, sealFrame, writeFrameHeader, type Frame } from './frame.ts';
 
 export const MESSAGE_TYPES = {
   hello: 1,
@@ -151,10 +151,10 @@ export function recordsFrameBytes(records: readonly (readonly Uint8Array[])[]): 
   return length;
 }
 
-/** A RECORDS frame, in new memory or, with `into` (at least recordsFrameBytes long), at its start. */
-export function encodeRecordsFrame(firstSeq: number, records: readonly (readonly Uint8Array[])[], into?: Buffer): Buffer {
+/** A RECORDS frame, in new memory. */
+export function encodeRecordsFrame(firstSeq: number, records: readonly (readonly Uint8Array[])[]): Buffer {
   seqField('records firstSeq', firstSeq);
-  const frame = allocFrame(MESSAGE_TYPES.records, recordsFrameBytes(records) - HEADER_BYTES, REPLICATION_FRAMES, into);
+  const frame = allocFrame(MESSAGE_TYPES.records, recordsFrameBytes(records) - HEADER_BYTES);
   let at = frame.writeUIntBE(firstSeq, HEADER_BYTES, 6);
   at = frame.writeUInt32BE(records.length, at);
   for (const parts of records) {
@@ -189,8 +189,15 @@ export function recordsFrameParts(firstSeq: number, records: readonly (readonly 
   const out: Buffer[] = [];
   let at = glue.writeUIntBE(firstSeq, HEADER_BYTES, 6);
   at = glue.writeUInt32BE(records.length, at);
+  // Runs of glue go out between the large parts; the CRC covers the header's first 12 bytes, then
+  // the payload in order.
   let runStart = 0;
   let crc = crc32(glue.subarray(0, 12));
+  const endRun = (): void => {
+    crc = crc32(glue.subarray(Math.max(runStart, HEADER_BYTES), at), crc);
+    out.push(glue.subarray(runStart, at));
+    runStart = at;
+  };
   for (const parts of records) {
     let length = 0;
     for (const p of parts) length += p.length;
@@ -201,20 +208,13 @@ export function recordsFrameParts(firstSeq: number, records: readonly (readonly 
         at += p.length;
         continue;
       }
-      const run = glue.subarray(runStart, at);
-      crc = crc32(runStart === 0 ? run.subarray(HEADER_BYTES) : run, crc);
-      out.push(run);
+      endRun();
       const own = Buffer.from(p.buffer, p.byteOffset, p.byteLength);
       crc = crc32(own, crc);
       out.push(own);
-      runStart = at;
     }
   }
-  if (at > runStart || runStart === 0) {
-    const run = glue.subarray(runStart, at);
-    crc = crc32(runStart === 0 ? run.subarray(HEADER_BYTES) : run, crc);
-    out.push(run);
-  }
+  if (at > runStart || out.length === 0) endRun();
   glue.writeUInt32BE(crc, 12);
   return { parts: out, bytes };
 }
