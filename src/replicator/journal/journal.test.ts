@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { Journal, JournalError, MAX_RECORD_BYTES } from './journal.ts';
 import { checkpointRecord, opRecord, readAll, records, withDir } from './testkit.ts';
 
@@ -71,6 +72,23 @@ describe('Journal', () => {
       assert.deepEqual(k.checkpoint(20)?.volumes, [{ volume: 'data', digest: Buffer.alloc(32, 20) }]);
       assert.deepEqual(k.checkpoint(20)?.tags, ['kept']);
       await k.close();
+    }));
+
+  it('stores a CRC the caller worked out as it is: a right one reads back, a wrong one is damage', () =>
+    withDir(async (dir) => {
+      const all = records(1, 20, isCp);
+      const j = await Journal.open(dir);
+      await j.append(all.slice(0, 10).map((r) => ({ ...r, crc: crc32(r.bytes) })));
+      assert.deepEqual(await readAll(j, 1, 10), all.slice(0, 10));
+      const eleventh = all[10];
+      assert.ok(eleventh);
+      await j.append([{ ...eleventh, crc: (crc32(eleventh.bytes) ^ 1) >>> 0 }]);
+      await assert.rejects(readAll(j, 11, 11), (err: unknown) => code('Corrupt')(err) && /CRC mismatch/.test((err as Error).message));
+      for (const bad of [-1, 2 ** 32, 1.5, Number.NaN]) {
+        await assert.rejects(j.append([{ seq: 12, bytes: all[11]?.bytes ?? Buffer.alloc(1), crc: bad }]), (err: unknown) => code('BadArgument')(err) && /record seq 12 crc .* is not a CRC-32/.test((err as Error).message));
+      }
+      assert.equal(j.durableSeq, 11);
+      await j.close();
     }));
 
   it('coalesces concurrent appends into few writes and fsyncs', () =>

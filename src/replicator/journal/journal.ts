@@ -157,8 +157,11 @@ export class Journal {
    * Appends records in seq order; resolves once they are fsync'd. Records at or below the last
    * appended seq are skipped (a resent tail); a gap throws SeqGap. Concurrent calls share writes.
    * Nothing keeps the batch's buffers once the promise settles: the caller may use them again.
+   * `crc`: the CRC-32 (zlib's) of the record's bytes when the caller has it (the receiver checked
+   * it as part of the frame's): written as it is, not worked out again. A wrong one is a record
+   * that fails its CRC when read.
    */
-  append(batch: readonly { seq: number; bytes: Buffer }[]): Promise<void> {
+  append(batch: readonly { seq: number; bytes: Buffer; crc?: number }[]): Promise<void> {
     try {
       this.usable();
       const accepted: Pending[] = [];
@@ -167,12 +170,13 @@ export class Journal {
       let prev: number | undefined;
       for (const r of batch) {
         checkSeqArg('record seq', r.seq);
+        if (r.crc !== undefined && !(Number.isInteger(r.crc) && r.crc >= 0 && r.crc <= 0xffffffff)) throw new JournalError('BadArgument', `record seq ${r.seq} crc ${r.crc} is not a CRC-32`);
         if (r.seq === 0) throw new JournalError('BadArgument', 'record seq 0 is not a seq (seqs start at 1)');
         if (prev !== undefined && r.seq !== prev + 1) throw new JournalError('SeqGap', `seq gap inside the batch: expected seq ${prev + 1}, got ${r.seq}`);
         prev = target = r.seq;
         if (r.seq < expected) continue;
         if (r.seq > expected) throw new JournalError('SeqGap', `seq gap: expected seq ${expected}, got ${r.seq}`);
-        accepted.push(this.prepare(r.seq, r.bytes));
+        accepted.push(this.prepare(r.seq, r.bytes, r.crc));
         expected++;
       }
       for (const p of accepted) this.pending.push(p);
@@ -186,7 +190,7 @@ export class Journal {
     }
   }
 
-  private prepare(seq: number, bytes: Buffer): Pending {
+  private prepare(seq: number, bytes: Buffer, crc: number | undefined): Pending {
     if (bytes.length === 0) throw new JournalError('BadRecord', `record of seq ${seq} is empty`);
     if (bytes.length > MAX_RECORD_BYTES) throw new JournalError('TooLarge', `record of seq ${seq} is ${bytes.length} bytes, more than ${MAX_RECORD_BYTES}`);
     let checkpoint: CheckpointMark | undefined;
@@ -204,7 +208,7 @@ export class Journal {
       if (err instanceof CodecError) throw new JournalError('BadRecord', `record of seq ${seq}: ${err.message}`, { cause: err });
       throw err;
     }
-    return { seq, bytes: kept, dataCrc: crc32(kept), checkpoint };
+    return { seq, bytes: kept, dataCrc: crc ?? crc32(kept), checkpoint };
   }
 
   /** Checkpoints still in the journal (seq > dropped point), in seq order. */

@@ -3,7 +3,7 @@
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { FrameDecoder, ProtocolError, REPLICATION_FRAMES, type PayloadMemory } from '../wire/frame.ts';
-import { decodeMessage, encodeMessage, type Message } from '../wire/messages.ts';
+import { decodeMessage, encodeMessage, recordsPieceChecksum, type Message } from '../wire/messages.ts';
 
 export interface ConnectionHandlers {
   /**
@@ -45,7 +45,7 @@ export class Connection {
   constructor(socket: Duplex, handlers: ConnectionHandlers, payloadMemory?: PayloadMemory) {
     this.socket = socket;
     this.handlers = handlers;
-    this.decoder = new FrameDecoder(REPLICATION_FRAMES, payloadMemory);
+    this.decoder = new FrameDecoder(REPLICATION_FRAMES, payloadMemory, recordsPieceChecksum);
     socket.on('data', (chunk: Buffer) => {
       this.onData(chunk);
     });

@@ -8,7 +8,8 @@ export interface JournalSink {
   lastCheckpoint(): { seq: number; time: number } | undefined;
   /**
    * Appends records that follow durableSeq without a gap; durable when it resolves. Keeps nothing
-   * of the batch's buffers once it settles: the receiver uses that memory again.
+   * of the batch's buffers once it settles: the receiver uses that memory again. A record's `crc`,
+   * when given, is the CRC-32 (zlib) of its bytes, already worked out: it is stored as it is.
    */
-  append(batch: readonly { seq: number; bytes: Buffer }[]): Promise<void>;
+  append(batch: readonly { seq: number; bytes: Buffer; crc?: number }[]): Promise<void>;
 }

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
+import { crc32 } from 'node:zlib';
 import { encodeRecord } from '../codec.ts';
 import type { Record } from '../ops.ts';
 import { encodeFrame, FrameDecoder, MAX_PAYLOAD_BYTES, REPLICATION_ALPN } from '../wire/frame.ts';
@@ -106,6 +107,8 @@ describe('receiver', () => {
     await until('ack 3', () => c.messages.some((m) => m.type === 'ack' && m.durableSeq === 3));
     assert.deepEqual(stream.journal.records.map((r) => r.seq), [1, 2, 3]);
     assert.deepEqual(stream.journal.records.map((r) => r.bytes), bytes);
+    // Each record's CRC was worked out as its frame was checked, and handed on with it.
+    assert.deepEqual(stream.journal.records.map((r) => r.crc), bytes.map((b) => crc32(b)));
     assert.equal(stream.journal.violation, undefined);
     const info = receiver.connections().find((i) => i.vpg === 'shop');
     assert.equal(info?.state, 'streaming');

@@ -257,7 +257,7 @@ class Session {
         lease?.release();
         throw new ProtocolError('UnexpectedMessage', `RECORDS before WELCOME (connection is in state ${this.state})`);
       }
-      this.onRecords(m.firstSeq, m.records, lease);
+      this.onRecords(m.firstSeq, m.records, m.crcs, lease);
       return;
     }
     lease?.release();
@@ -369,23 +369,27 @@ class Session {
     this.conn.send({ type: 'ping', nonce });
   }
 
-  /** `lease`: the memory the records are views of, let go once the journal is done with them (or at once when they are refused). */
-  private onRecords(firstSeq: number, records: readonly Buffer[], lease?: { release(): void }): void {
+  /**
+   * `crcs`: each record's CRC-32, worked out as the frame was checked (the journal stores them
+   * as they are). `lease`: the memory the records are views of, let go once the journal is done
+   * with them (or at once when they are refused).
+   */
+  private onRecords(firstSeq: number, records: readonly Buffer[], crcs: Uint32Array | undefined, lease?: { release(): void }): void {
     let kept = false;
     try {
-      kept = this.appendRecords(firstSeq, records, lease);
+      kept = this.appendRecords(firstSeq, records, crcs, lease);
     } finally {
       if (!kept) lease?.release();
     }
   }
 
   /** True when the append took `lease` (it lets it go when it settles). */
-  private appendRecords(firstSeq: number, records: readonly Buffer[], lease: { release(): void } | undefined): boolean {
+  private appendRecords(firstSeq: number, records: readonly Buffer[], crcs: Uint32Array | undefined, lease: { release(): void } | undefined): boolean {
     const journal = this.stream?.journal;
     if (journal === undefined) throw new ProtocolError('UnexpectedMessage', 'RECORDS without a stream');
     if (firstSeq !== this.expectedSeq) throw new ProtocolError('BadSeq', `RECORDS start at seq ${firstSeq}; the next seq of this stream is ${this.expectedSeq}`);
     let bytes = 0;
-    let batch: { seq: number; bytes: Buffer }[];
+    let batch: { seq: number; bytes: Buffer; crc?: number }[];
     try {
       batch = records.map((b, i) => {
         try {
@@ -398,7 +402,8 @@ class Session {
           throw err;
         }
         bytes += b.length;
-        return { seq: firstSeq + i, bytes: b };
+        const crc = crcs?.[i];
+        return crc === undefined ? { seq: firstSeq + i, bytes: b } : { seq: firstSeq + i, bytes: b, crc };
       });
     } catch (err: unknown) {
       if (!(err instanceof VolumeReset)) throw err;

@@ -3,6 +3,7 @@
 import { connect as netConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
+import { crc32 } from 'node:zlib';
 import { recordType } from '../codec.ts';
 import type { Manifest } from '../manifest.ts';
 import { selfSignedCertificate } from '../../tls/self-signed.ts';
@@ -13,10 +14,11 @@ export const identity = selfSignedCertificate({ commonName: SERVERNAME, dnsNames
 
 /**
  * A journal in memory. Checks what a real journal must be able to rely on: appends continue
- * durableSeq without gaps or repeats. `hold()` makes appends wait until `release()`.
+ * durableSeq without gaps or repeats, and a CRC given with a record is its bytes' (the journal
+ * stores it unchecked). `hold()` makes appends wait until `release()`.
  */
 export class MemoryJournal implements JournalSink {
-  readonly records: { seq: number; bytes: Buffer }[] = [];
+  readonly records: { seq: number; bytes: Buffer; crc?: number }[] = [];
   appendCalls = 0;
   /** Seq of the last record handed to append (durable or not). */
   private appendedSeq = 0;
@@ -49,10 +51,11 @@ export class MemoryJournal implements JournalSink {
     return this.held?.length ?? 0;
   }
 
-  async append(batch: readonly { seq: number; bytes: Buffer }[]): Promise<void> {
+  async append(batch: readonly { seq: number; bytes: Buffer; crc?: number }[]): Promise<void> {
     this.appendCalls++;
     for (const r of batch) {
       if (r.seq !== this.appendedSeq + 1) this.violation ??= `append of seq ${r.seq} after ${this.appendedSeq}`;
+      if (r.crc !== undefined && r.crc !== crc32(r.bytes)) this.violation ??= `seq ${r.seq} came with CRC ${r.crc}, its bytes have ${crc32(r.bytes)}`;
       this.appendedSeq = r.seq;
     }
     if (this.failNext !== undefined) {
@@ -65,7 +68,7 @@ export class MemoryJournal implements JournalSink {
       await new Promise<void>((resolve) => held.push(resolve));
     }
     for (const r of batch) {
-      this.records.push({ seq: r.seq, bytes: Buffer.from(r.bytes) });
+      this.records.push(r.crc === undefined ? { seq: r.seq, bytes: Buffer.from(r.bytes) } : { seq: r.seq, bytes: Buffer.from(r.bytes), crc: r.crc });
       if (recordType(r.bytes) === 'checkpoint') this.checkpoint = { seq: r.seq, time: Buffer.from(r.bytes).readDoubleBE(2) };
       this.durable = r.seq;
     }

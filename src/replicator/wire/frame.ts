@@ -60,6 +60,8 @@ export interface Frame {
   payload: Buffer;
   /** The payload's memory when it was lent (FrameDecoder's `payloadMemory`): the taker lets it go. */
   lease?: { release(): void };
+  /** Each piece's own CRC-32, when the frame's CRC was checked piece by piece (PieceChecksum). */
+  pieceCrcs?: Uint32Array;
 }
 
 /**
@@ -67,6 +69,16 @@ export interface Frame {
  * arrived whole is a view of its chunk), or undefined: new memory. Its `buf` is `length` long.
  */
 export type PayloadMemory = (type: number, length: number) => { buf: Buffer; release(): void } | undefined;
+
+/**
+ * For a type whose payload is a list of pieces the taker keeps each with its own CRC (RECORDS:
+ * the journal stores every record's), the payload's CRC worked out piece by piece: the CRC
+ * continued from `seed` over the whole payload, and each piece's own. The frame is then checked
+ * against that, and every byte is read once instead of twice. Undefined: the type has no pieces,
+ * or the payload is not laid out as its type says; the decoder then reads it whole (and the
+ * message decoder names what is wrong, if the CRC matches).
+ */
+export type PieceChecksum = (type: number, payload: Buffer, seed: number) => { crc: number; pieces: Uint32Array } | undefined;
 
 /**
  * One frame from payload parts: the parts are copied once, into the frame. `isKnownType` is not
@@ -131,10 +143,12 @@ export class FrameDecoder {
   private failed: ProtocolError | undefined;
   private readonly format: FrameFormat;
   private readonly payloadMemory: PayloadMemory | undefined;
+  private readonly pieceChecksum: PieceChecksum | undefined;
 
-  constructor(format = REPLICATION_FRAMES, payloadMemory?: PayloadMemory) {
+  constructor(format = REPLICATION_FRAMES, payloadMemory?: PayloadMemory, pieceChecksum?: PieceChecksum) {
     this.format = format;
     this.payloadMemory = payloadMemory;
+    this.pieceChecksum = pieceChecksum;
   }
 
   /** Bytes consumed by complete frames so far. */
@@ -178,14 +192,19 @@ export class FrameDecoder {
         const lease = first !== undefined && first.length < this.payloadLength ? this.payloadMemory?.(type, this.payloadLength) : undefined;
         const payload = this.take(this.payloadLength, lease?.buf);
         const expected = header.readUInt32BE(12);
-        const actual = frameCrc(header.subarray(0, 12), payload);
+        const seed = crc32(header.subarray(0, 12));
+        const pieces = this.pieceChecksum?.(type, payload, seed);
+        const actual = pieces?.crc ?? crc32(payload, seed);
         if (expected !== actual) {
           lease?.release();
           throw new ProtocolError('BadChecksum', `frame at offset ${this.offset} (type ${header[5]}, ${payload.length} bytes) has CRC-32 ${hex(actual)}, its header says ${hex(expected)}`);
         }
         this.offset += HEADER_BYTES + payload.length;
         this.header = undefined;
-        take(lease === undefined ? { type, payload } : { type, payload, lease });
+        const frame: Frame = { type, payload };
+        if (lease !== undefined) frame.lease = lease;
+        if (pieces !== undefined) frame.pieceCrcs = pieces.pieces;
+        take(frame);
       }
     } catch (err: unknown) {
       if (err instanceof ProtocolError) this.failed = err;

@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeFrame, FrameDecoder, ProtocolError } from './frame.ts';
-import { decodeMessage, encodeMessage, encodeRecordsFrame, MESSAGE_TYPES, recordsFrameParts, type Message } from './messages.ts';
+import { crc32 } from 'node:zlib';
+import { randomBytes, rng } from '../capture/workload.test-support.ts';
+import { encodeFrame, FrameDecoder, ProtocolError, REPLICATION_FRAMES, type Frame } from './frame.ts';
+import { decodeMessage, encodeMessage, encodeRecordsFrame, MESSAGE_TYPES, recordsFrameParts, recordsPieceChecksum, type Message } from './messages.ts';
 
 function roundTrip(m: Message): Message {
   const frames = new FrameDecoder().push(encodeMessage(m));
@@ -68,6 +70,49 @@ describe('messages', () => {
       for (const r of records) for (const p of r) if (p.length >= 4096) assert.ok(parts.some((q) => q.buffer === p.buffer && q.byteOffset === p.byteOffset));
     }
     assert.throws(() => recordsFrameParts(-1, []), /firstSeq/);
+  });
+
+  it('check a RECORDS frame record by record: the verdicts of reading it whole, and each record\'s own CRC', () => {
+    const r = rng(3);
+    const outcome = (d: FrameDecoder, bytes: Buffer, cut: number): Frame[] | string => {
+      try {
+        return [...d.push(bytes.subarray(0, cut)), ...d.push(bytes.subarray(cut))];
+      } catch (err: unknown) {
+        assert.ok(err instanceof ProtocolError, String(err));
+        return err.code;
+      }
+    };
+    for (let round = 0; round < 60; round++) {
+      const records = Array.from({ length: 1 + Math.floor(r() * 20) }, () => [randomBytes(r, 1 + Math.floor(r() * (r() < 0.3 ? 70_000 : 300)))]);
+      const frame = encodeRecordsFrame(1 + round, records);
+      const cut = Math.floor(r() * frame.length);
+      const got = outcome(new FrameDecoder(REPLICATION_FRAMES, undefined, recordsPieceChecksum), frame, cut);
+      assert.ok(Array.isArray(got) && got[0] !== undefined, `round ${round}: ${typeof got === 'string' ? got : 'no frame'}`);
+      assert.deepEqual([...(got[0].pieceCrcs ?? [])], records.map(([b]) => crc32(b ?? Buffer.alloc(0))));
+      const m = decodeMessage(got[0]);
+      assert.ok(m.type === 'records');
+      assert.deepEqual([...(m.crcs ?? [])], records.map(([b]) => crc32(b ?? Buffer.alloc(0))));
+      // A flipped bit anywhere from the CRC field on, a record's length field included: refused,
+      // as reading the frame whole refuses it.
+      const spoilt = Buffer.from(frame);
+      const at = 12 + Math.floor(r() * (frame.length - 12));
+      spoilt[at] = (spoilt[at] ?? 0) ^ (1 << Math.floor(r() * 8));
+      assert.equal(outcome(new FrameDecoder(REPLICATION_FRAMES, undefined, recordsPieceChecksum), spoilt, cut), 'BadChecksum', `round ${round}: bit at ${at}`);
+      assert.equal(outcome(new FrameDecoder(), spoilt, cut), 'BadChecksum');
+    }
+    // Lengths that do not add up under a CRC that matches: the frame passes whole, and the
+    // message decoder names the problem.
+    const payload = Buffer.from([0, 0, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 1, 10, 0, 0, 0, 5, 1]);
+    const lying = encodeFrame(MESSAGE_TYPES.records, [payload]);
+    const [f] = new FrameDecoder(REPLICATION_FRAMES, undefined, recordsPieceChecksum).push(lying);
+    assert.ok(f);
+    assert.equal(f.pieceCrcs, undefined);
+    assert.throws(() => decodeMessage(f), /ends inside record 1 \(seq 4\)/);
+    // Other types have no pieces; CRCs for another count of records are not passed on.
+    const [ack] = new FrameDecoder(REPLICATION_FRAMES, undefined, recordsPieceChecksum).push(encodeMessage({ type: 'ack', durableSeq: 4 }));
+    assert.equal(ack?.pieceCrcs, undefined);
+    const two = encodeMessage({ type: 'records', firstSeq: 1, records: [Buffer.from([1]), Buffer.from([2])] }).subarray(16);
+    assert.deepEqual(decodeMessage({ type: MESSAGE_TYPES.records, payload: two, pieceCrcs: new Uint32Array(1) }), { type: 'records', firstSeq: 1, records: [Buffer.from([1]), Buffer.from([2])] });
   });
 
   it('refuse an unknown type', () => {

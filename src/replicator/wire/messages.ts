@@ -2,9 +2,10 @@
 // from the wire is checked here, so the sender and receiver only ever see well-formed messages.
 //
 //   str8 := u8 length | UTF-8      str16 := u16 length | UTF-8      u48 := 6 bytes big-endian
-import { MAX_UINT48 } from '../ops.ts';
 import { crc32 } from 'node:zlib';
-import { allocFrame, encodeFrame, HEADER_BYTES, ProtocolError, sealFrame, writeFrameHeader, type Frame } from './frame.ts';
+import { crc32Combine } from '../crc32.ts';
+import { MAX_UINT48 } from '../ops.ts';
+import { allocFrame, encodeFrame, HEADER_BYTES, ProtocolError, sealFrame, writeFrameHeader, type Frame, type PieceChecksum } from './frame.ts';
 
 export const MESSAGE_TYPES = {
   hello: 1,
@@ -46,8 +47,11 @@ export type Message =
   | { type: 'hello'; vpg: string; token: string; senderId: string }
   | { type: 'welcome'; durableSeq: number; checkpoint?: Checkpoint }
   | { type: 'refuse'; code: string; message: string }
-  /** `records` are views into the frame (receiving) or the sender's buffer (sending). */
-  | { type: 'records'; firstSeq: number; records: readonly Buffer[] }
+  /**
+   * `records` are views into the frame (receiving) or the sender's buffer (sending). `crcs`:
+   * each record's CRC-32, when the frame was checked record by record (recordsPieceChecksum).
+   */
+  | { type: 'records'; firstSeq: number; records: readonly Buffer[]; crcs?: Uint32Array }
   | { type: 'ack'; durableSeq: number }
   | { type: 'manifestRequest'; id: number; volume: string }
   /** One chunk of an encoded manifest (manifest-codec.ts); `error` instead when it failed. */
@@ -219,6 +223,33 @@ export function recordsFrameParts(firstSeq: number, records: readonly (readonly 
   return { parts: out, bytes };
 }
 
+/**
+ * A RECORDS frame's CRC record by record (frame.ts, PieceChecksum): the 10 bytes of firstSeq and
+ * count, then each record's length and its bytes, whose own CRC is combined in, not read again.
+ * Undefined for other types, and for a payload whose lengths do not add up (decodeMessage says
+ * how).
+ */
+export const recordsPieceChecksum: PieceChecksum = (type, payload, seed) => {
+  if (type !== MESSAGE_TYPES.records || payload.length < 10) return undefined;
+  const count = payload.readUInt32BE(6);
+  if (count === 0 || count * 4 > payload.length) return undefined;
+  const pieces = new Uint32Array(count);
+  let crc = crc32(payload.subarray(0, 10), seed);
+  let at = 10;
+  for (let i = 0; i < count; i++) {
+    if (at + 4 > payload.length) return undefined;
+    const length = payload.readUInt32BE(at);
+    if (length > payload.length - at - 4) return undefined;
+    crc = crc32(payload.subarray(at, at + 4), crc);
+    at += 4;
+    const own = crc32(payload.subarray(at, at + length));
+    pieces[i] = own;
+    crc = crc32Combine(crc, own, length);
+    at += length;
+  }
+  return at === payload.length ? { crc, pieces } : undefined;
+};
+
 /** Bytes a RECORDS frame spends besides the records themselves. */
 export const RECORDS_OVERHEAD = 16 + 6 + 4;
 export const PER_RECORD_OVERHEAD = 4;
@@ -330,7 +361,7 @@ export function decodeMessage(frame: Frame): Message {
         if (len === 0) throw new ProtocolError('BadMessage', `record ${i} (seq ${firstSeq + i}) is empty`);
         records[i] = r.bytes(len, `record ${i} (seq ${firstSeq + i})`);
       }
-      m = { type: 'records', firstSeq, records };
+      m = frame.pieceCrcs?.length === count ? { type: 'records', firstSeq, records, crcs: frame.pieceCrcs } : { type: 'records', firstSeq, records };
       break;
     }
     case 'ack':
