@@ -134,13 +134,15 @@ describe('compression probe', () => {
     encodeRecord({ kind: 'op', volume: 'v', op: { op: 'write', id: 1, offset: 0, data } }, { compress: true, probe })[1] ?? -1;
   const text = Buffer.alloc(64 * 1024, 'the quick brown fox ');
 
-  it('samples fewer and fewer of a run of incompressible writes, down to one in 17', () => {
-    const probe = new CompressionProbe();
-    const flags = Array.from({ length: 200 }, () => write(randomBytes(64 * 1024), probe));
-    assert.ok(flags.every((f) => f === 0));
-    // Writes 1–8 sampled, then skips of 1, 2, 4 and 8 (samples at 10, 13, 18, 27), then 16 at a
-    // time: samples at 44, 61, … 197.
-    assert.deepEqual([probe.sampled, probe.skipped], [8 + 4 + 10, 200 - 22]);
+  it('samples fewer and fewer of a run of incompressible writes, down to one in 17, small ones too', () => {
+    for (const size of [64 * 1024, 8 * 1024, 600]) {
+      const probe = new CompressionProbe();
+      const flags = Array.from({ length: 200 }, () => write(randomBytes(size), probe));
+      assert.ok(flags.every((f) => f === 0));
+      // Writes 1–8 sampled, then skips of 1, 2, 4 and 8 (samples at 10, 13, 18, 27), then 16 at a
+      // time: samples at 44, 61, … 197.
+      assert.deepEqual([probe.sampled, probe.skipped], [8 + 4 + 10, 200 - 22], `${size}-byte writes`);
+    }
   });
 
   it('compresses again within 16 writes once compressible data comes, and samples each write from then on', () => {
@@ -152,11 +154,18 @@ describe('compression probe', () => {
     assert.ok(flags.slice(first).every((f) => f === 1), flags.join(''));
   });
 
-  it('never skips what it does not sample: small writes are tried whole, and a lone miss is only a miss', () => {
+  it('takes a small write as its own sample, and a lone miss as only a miss', () => {
+    // Below four samples' size a write is compressed whole when the probe tries it, and whether it
+    // shrank counts: small text after a run of incompressible writes is compressed within 16
+    // writes, and every one after it is.
     const probe = new CompressionProbe();
     for (let i = 0; i < 50; i++) write(randomBytes(64 * 1024), probe);
-    // Below four samples' size a write is compressed whole, skipping or not.
-    assert.equal(write(Buffer.alloc(8 * 1024, 'small text '), probe), 1);
+    const small = Array.from({ length: 30 }, () => write(Buffer.alloc(8 * 1024, 'small text '), probe));
+    const first = small.indexOf(1);
+    assert.ok(first >= 0 && first <= 16, `first compressed write: ${first}`);
+    assert.ok(small.slice(first).every((f) => f === 1), small.join(''));
+    // A compressible small write ends the skipping for large writes too.
+    assert.equal(write(text, probe), 1);
     const mixed = new CompressionProbe();
     for (let i = 0; i < 100; i++) assert.equal(write(i % 4 === 3 ? randomBytes(64 * 1024) : text, mixed), i % 4 === 3 ? 0 : 1, `write ${i}`);
     assert.equal(mixed.skipped, 0);

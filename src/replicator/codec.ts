@@ -187,14 +187,26 @@ export class CompressionProbe {
   }
 }
 
-/** Whether to compress `data`: small writes are tried whole; larger ones by a sample, when the probe lets one be taken. */
-function shouldCompress(data: Uint8Array, level: number, probe: CompressionProbe | undefined): boolean {
-  if (data.length < 4 * SAMPLE_BYTES) return true;
-  if (probe === undefined) return worthCompressing(data, level);
-  if (!probe.shouldSample()) return false;
-  const worth = worthCompressing(data, level);
-  probe.record(worth);
-  return worth;
+/**
+ * `data` compressed when that saves at least an eighth of it, else undefined (sent as it is).
+ * Larger writes are judged by a sample first. A small write (under four samples) is its own
+ * sample: compressed whole when the probe lets it be tried, and what that showed counts like a
+ * sample. A delta of a tree of small files is mostly such writes (the changed tail of a file),
+ * and compressing each of them whole was a twentieth of the source's main thread when none of
+ * them compressed.
+ */
+function compressWrite(data: Uint8Array, level: number, probe: CompressionProbe | undefined): Buffer | undefined {
+  const small = data.length < 4 * SAMPLE_BYTES;
+  if (probe !== undefined && !probe.shouldSample()) return undefined;
+  if (!small) {
+    const worth = worthCompressing(data, level);
+    probe?.record(worth);
+    if (!worth) return undefined;
+  }
+  const packed = zstdCompressSync(data, compressOptions(data.length, level));
+  const shrank = packed.length <= data.length - (data.length >> 3);
+  if (small) probe?.record(shrank);
+  return shrank ? packed : undefined;
 }
 
 /**
@@ -261,14 +273,12 @@ export function encodeRecordParts(record: Record, options: EncodeOptions = {}): 
       w.u48(op.id);
       w.u48(op.offset);
       w.u32(op.data.length);
-      if (options.compress === true && op.data.length >= 512 && shouldCompress(op.data, options.level ?? 1, options.probe)) {
-        const packed = zstdCompressSync(op.data, compressOptions(op.data.length, options.level ?? 1));
-        if (packed.length <= op.data.length - (op.data.length >> 3)) {
-          // Copied: zstd's output may be a view into a larger buffer of its own.
-          w.setU8(1, FLAG_ZSTD);
-          w.bytes(packed);
-          return [w.done()];
-        }
+      const packed = options.compress === true && op.data.length >= 512 ? compressWrite(op.data, options.level ?? 1, options.probe) : undefined;
+      if (packed !== undefined) {
+        // Copied: zstd's output may be a view into a larger buffer of its own.
+        w.setU8(1, FLAG_ZSTD);
+        w.bytes(packed);
+        return [w.done()];
       }
       return [w.done(), Buffer.from(op.data.buffer, op.data.byteOffset, op.data.byteLength)];
     }
