@@ -255,7 +255,7 @@ export class SourceStream {
    * manifest says, as a bitmap sync does).
    */
   async #join(v: SourceVolume): Promise<void> {
-    const sink: RecordSink = { push: (r, done) => this.#joinPush(v, r, done) };
+    const sink: RecordSink = { push: (r, done, dataCrc) => this.#joinPush(v, r, done, dataCrc) };
     while (phaseOf(v) === 'joining' && !this.#isStopped() && !this.sender.needsDeltaSync) {
       try {
         const progress = { bytesDone: 0, bytesTotal: await v.capture.sizeBytes(), startedAt: Date.now() };
@@ -287,7 +287,7 @@ export class SourceStream {
    * much of it (their RPO grows by the window's transfer time, not the volume's). False once the
    * volume is removed or the stream stops: its pass ends.
    */
-  async #joinPush(v: SourceVolume, record: StreamRecord, done?: () => void): Promise<number | false> {
+  async #joinPush(v: SourceVolume, record: StreamRecord, done?: () => void, dataCrc?: number): Promise<number | false> {
     const window = Math.min(this.config.bufferBytes / 4, JOIN_WINDOW_BYTES);
     try {
       while (phaseOf(v) === 'joining' && this.sender.status().bufferedBytes > window) await this.sender.waitDurable(this.sender.status().durableSeq + 1);
@@ -295,7 +295,7 @@ export class SourceStream {
       done?.();
       return false;
     }
-    if (phaseOf(v) === 'joining') return this.sender.push(record, done);
+    if (phaseOf(v) === 'joining') return this.sender.push(record, done, dataCrc);
     done?.();
     return false;
   }

@@ -128,8 +128,8 @@ export class BlockCapture implements VolumeCapture {
     if (this.running) throw new CaptureError('PASS_RUNNING', `volume ${this.volume}: a pass is already running`);
     this.running = true;
     const result: PassResult = { complete: false, bytesRead: 0, bytesChanged: 0, ops: 0 };
-    const emit = async (op: Op, done?: () => void): Promise<void> => {
-      const seq = await sink.push({ kind: 'op', volume: this.volume, op }, done);
+    const emit = async (op: Op, done?: () => void, dataCrc?: number): Promise<void> => {
+      const seq = await sink.push({ kind: 'op', volume: this.volume, op }, done, dataCrc);
       if (seq === false) throw new SinkStopped();
       result.ops++;
       if (op.op === 'write') result.bytesChanged += op.data.length;

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { crc32 } from 'node:zlib';
 import { BLOCK_SIZE, HASH_BYTES } from '../hash.ts';
 import { diffChunk, scanHere } from './chunk-scan.ts';
 import { hashesOf } from './mirror.test-support.ts';
@@ -28,6 +29,12 @@ describe('diffChunk', () => {
     assert.deepEqual(Buffer.from(r.hashes), hashesOf(chunk));
     assert.deepEqual([...r.changed], [0, 1, 1, 0, 0, 1]);
     assert.deepEqual(Buffer.from(r.data), Buffer.concat([chunk.subarray(BLOCK_SIZE, 3 * BLOCK_SIZE), chunk.subarray(5 * BLOCK_SIZE)]));
+    // Each changed block's own CRC, in packed order; all of them when the chunk is given away whole.
+    assert.deepEqual([...(r.crcs ?? [])], [1, 2, 5].map((b) => crc32(chunk.subarray(b * BLOCK_SIZE, Math.min((b + 1) * BLOCK_SIZE, chunk.length)))));
+    const own = new Uint8Array(chunk);
+    const whole = diffChunk(own, new Uint8Array(0), own);
+    assert.equal(whole.data, own);
+    assert.deepEqual([...(whole.crcs ?? [])], [0, 1, 2, 3, 4, 5].map((b) => crc32(chunk.subarray(b * BLOCK_SIZE, Math.min((b + 1) * BLOCK_SIZE, chunk.length)))));
   });
 
   it('counts blocks the replica has no hash for as changed, and nothing when all are equal', () => {

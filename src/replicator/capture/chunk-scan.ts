@@ -5,6 +5,7 @@
 // shared memory and hashed from there, and the hasher's copy out of shared memory cost the workers
 // as much as the hash (CPU profiles of bench:replicator's image delta).
 import { read, readSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { BLOCK_SIZE, HASH_BYTES, hashBlocksInto } from '../hash.ts';
 import type { Hold } from './block-arena.ts';
 
@@ -18,6 +19,12 @@ export interface ChunkScan {
   changed: Uint8Array<ArrayBuffer>;
   /** The changed blocks' bytes, packed in block order (a run of changed blocks is one span). */
   data: Uint8Array<ArrayBuffer>;
+  /**
+   * Each changed block's CRC-32 (zlib's), in the order of `data`: worked out here, where the
+   * bytes were just read, so the frame that ships them does not read them again on the main
+   * thread (../crc32.ts combines them). Absent: not worked out.
+   */
+  crcs?: Uint32Array<ArrayBuffer>;
   /**
    * When `data` is a view of a hash pool's arena (block-arena.ts): what keeps that memory from
    * being used again. Whoever has the scan releases it once, when nothing reads `data` any more.
@@ -39,13 +46,17 @@ export function diffChunk(chunk: Uint8Array, old: Uint8Array, own?: Uint8Array<A
   hashBlocksInto(chunk, hashes);
   const changed = new Uint8Array(blocks);
   let bytes = 0;
+  let count = 0;
   for (let b = 0; b < blocks; b++) {
     if (!sameAt(hashes, old, b)) {
       changed[b] = 1;
       bytes += Math.min(BLOCK_SIZE, chunk.length - b * BLOCK_SIZE);
+      count++;
     }
   }
-  if (own !== undefined && own.length === chunk.length && bytes === chunk.length) return { length: chunk.length, hashes, changed, data: own };
+  const crcs = new Uint32Array(count);
+  for (let b = 0, k = 0; b < blocks; b++) if (changed[b] === 1) crcs[k++] = crc32(chunk.subarray(b * BLOCK_SIZE, Math.min((b + 1) * BLOCK_SIZE, chunk.length)));
+  if (own !== undefined && own.length === chunk.length && bytes === chunk.length) return { length: chunk.length, hashes, changed, data: own, crcs };
   // Shared memory (typed as the transferable kind it stands in for), or memory of its own to
   // transfer; not zeroed first either way, as every byte is written below.
   const room = bytes > 0 ? into?.(bytes) : undefined;
@@ -56,7 +67,7 @@ export function diffChunk(chunk: Uint8Array, old: Uint8Array, own?: Uint8Array<A
     data.set(block, at);
     at += block.length;
   }
-  return { length: chunk.length, hashes, changed, data };
+  return { length: chunk.length, hashes, changed, data, crcs };
 }
 
 function sameAt(hashes: Uint8Array, old: Uint8Array, b: number): boolean {

@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { crc32 } from 'node:zlib';
 import { BLOCK_SIZE, HASH_BYTES, blockHash } from '../hash.ts';
 import type { Op } from '../ops.ts';
 import { diffChunk } from './chunk-scan.ts';
@@ -55,6 +59,46 @@ describe('syncContent from a content read ahead', () => {
     // Views of one packed buffer of the changed blocks: nothing copied.
     assert.equal(new Set(writes.map((w) => w.data.buffer)).size, 1);
     assert.deepEqual(Buffer.from(state.hashes), hashBlocks(content));
+  });
+
+  it('gives each write the CRC of its data, from the blocks\' own, the short last block included', async () => {
+    const content = Buffer.from(new Uint8Array(7 * BLOCK_SIZE + 300).map((_, i) => (i * 13) ^ (i >> 9)));
+    const hashes = hashBlocks(content);
+    // Runs of 3 (cut at writeBytes into 2 and 1), 1, and 2 ending with the short block.
+    for (const b of [0, 1, 2, 4, 6, 7]) hashes[b * HASH_BYTES] = (hashes[b * HASH_BYTES] ?? 0) ^ 1;
+    const state = { size: content.length, hashes: new Uint8Array(hashes) };
+    const got: { op: Op; crc: number | undefined }[] = [];
+    await syncContent({
+      scanned: diffChunk(content, state.hashes), size: content.length, id: 1, state, chunkBytes: 16 * BLOCK_SIZE, buffers: [], writeBytes: 2 * BLOCK_SIZE,
+      emit: (op, _done, crc) => {
+        got.push({ op, crc });
+        return Promise.resolve();
+      },
+    });
+    const writes = got.flatMap(({ op, crc }) => (op.op === 'write' ? [{ op, crc }] : []));
+    assert.deepEqual(writes.map((w) => [w.op.offset / BLOCK_SIZE, Math.ceil(w.op.data.length / BLOCK_SIZE)]), [[0, 2], [2, 1], [4, 1], [6, 2]]);
+    for (const w of writes) assert.equal(w.crc, crc32(w.op.data), `write at block ${w.op.offset / BLOCK_SIZE}`);
+    // Read on this thread (no scan): no CRC is claimed.
+    const plain: (number | undefined)[] = [];
+    const dir = await mkdtemp(join(tmpdir(), 'zcsp-content-sync-'));
+    try {
+      await writeFile(join(dir, 'f'), content);
+      const handle = await open(join(dir, 'f'), 'r');
+      try {
+        await syncContent({
+          handle, size: content.length, id: 1, state: { size: content.length, hashes: new Uint8Array(hashes) }, chunkBytes: 16 * BLOCK_SIZE, buffers: [Buffer.alloc(16 * BLOCK_SIZE)], writeBytes: 2 * BLOCK_SIZE,
+          emit: (op, _done, crc) => {
+            if (op.op === 'write') plain.push(crc);
+            return Promise.resolve();
+          },
+        });
+      } finally {
+        await handle.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    assert.deepEqual(plain, [undefined, undefined, undefined, undefined]);
   });
 
   it('truncates first when the size changed, and still writes what the replica lacks', async () => {

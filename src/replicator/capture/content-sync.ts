@@ -3,6 +3,7 @@
 // manifest, adjacent ones coalesced. The manifest state is updated as each op is accepted, so a
 // pass cut short resumes at the first block the replica does not have.
 import type { FileHandle } from 'node:fs/promises';
+import { crc32Combine } from '../crc32.ts';
 import { BLOCK_SIZE, HASH_BYTES, blockCount, blockHash } from '../hash.ts';
 import type { Op } from '../ops.ts';
 import type { Hold } from './block-arena.ts';
@@ -18,9 +19,10 @@ export interface ContentState {
 /**
  * Pushes an op; resolves once accepted (throws SinkStopped when the sink refuses). `done`, given
  * with a write whose data is a view of an arena, is called once the data is not needed any more
- * (RecordSink.push): from the call on, the sink has it, whatever happens.
+ * (RecordSink.push): from the call on, the sink has it, whatever happens. `dataCrc`: a write's
+ * data's CRC-32, when the scan worked it out (ChunkScan.crcs).
  */
-export type Emit = (op: Op, done?: () => void) => Promise<void>;
+export type Emit = (op: Op, done?: () => void, dataCrc?: number) => Promise<void>;
 
 export interface SyncOptions {
   /** Where to read: an open file. */
@@ -156,6 +158,8 @@ export async function syncContent(o: SyncOptions): Promise<SyncResult> {
     changed?: Uint8Array;
     /** What keeps `data` (arena memory): released once the chunk is done with. */
     hold?: Hold;
+    /** With `changed`: each changed block's CRC-32, in the order of `data`. */
+    crcs?: Uint32Array;
   }
   interface InFlight {
     pos: number;
@@ -164,7 +168,14 @@ export async function syncContent(o: SyncOptions): Promise<SyncResult> {
     work: Promise<Chunk>;
   }
   const scan = o.scan;
-  const toChunk = (r: ChunkScan): Chunk => ({ length: r.length, data: Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength), hashes: r.hashes, changed: r.changed, ...(r.hold !== undefined && { hold: r.hold }) });
+  const toChunk = (r: ChunkScan): Chunk => ({
+    length: r.length,
+    data: Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength),
+    hashes: r.hashes,
+    changed: r.changed,
+    ...(r.hold !== undefined && { hold: r.hold }),
+    ...(r.crcs !== undefined && { crcs: r.crcs }),
+  });
   // A scan's chunks need no buffer here: empty slots stand for the chunks in flight.
   const free: (Buffer | undefined)[] = scanned !== undefined ? [undefined] : scan === undefined ? [...o.buffers] : Array.from({ length: scan.ahead }, () => undefined);
   const queue: InFlight[] = [];
@@ -209,9 +220,24 @@ export async function syncContent(o: SyncOptions): Promise<SyncResult> {
         result.bytesRead += chunk.length;
         o.onRead?.(chunk.length);
         let runStart = -1;
-        // Where the current run's bytes start in chunk.data (packed: the changed blocks before it).
+        // Where the current run's bytes start in chunk.data (packed: the changed blocks before it),
+        // and its first block's place among the changed blocks (for their CRCs).
         let runData = 0;
+        let runBlock = 0;
         let packed = 0;
+        let packedBlocks = 0;
+        const crcs = changed === undefined ? undefined : chunk.crcs;
+        /** The CRC of a run of `bytes` from the changed block `first` on, from the blocks' own. */
+        const runCrc = (first: number, bytes: number): number | undefined => {
+          if (crcs === undefined) return undefined;
+          let crc: number | undefined;
+          for (let k = first, left = bytes; left > 0; k++, left -= BLOCK_SIZE) {
+            const own = crcs[k];
+            if (own === undefined) return undefined;
+            crc = crc === undefined ? own : crc32Combine(crc, own, Math.min(BLOCK_SIZE, left));
+          }
+          return crc;
+        };
         const flush = async (end: number): Promise<void> => {
           if (runStart < 0) return;
           const from = runStart;
@@ -221,7 +247,7 @@ export async function syncContent(o: SyncOptions): Promise<SyncResult> {
           // A view of arena memory keeps it until the sink is done with the write.
           const hold = changed !== undefined ? chunk.hold : undefined;
           hold?.retain();
-          await emit({ op: 'write', id, offset: chunkPos + from, data }, hold === undefined ? undefined : () => hold.release());
+          await emit({ op: 'write', id, offset: chunkPos + from, data }, hold === undefined ? undefined : () => hold.release(), runCrc(runBlock, data.length));
           const first = (chunkPos + from) / BLOCK_SIZE;
           const h = from / BLOCK_SIZE;
           const n = Math.ceil(data.length / BLOCK_SIZE);
@@ -237,8 +263,10 @@ export async function syncContent(o: SyncOptions): Promise<SyncResult> {
             if (runStart < 0) {
               runStart = off;
               runData = packed;
+              runBlock = packedBlocks;
             }
             packed += Math.min(BLOCK_SIZE, chunk.length - off);
+            packedBlocks++;
             if (off + BLOCK_SIZE - runStart >= o.writeBytes) await flush(Math.min(off + BLOCK_SIZE, chunk.length));
           }
         }

@@ -494,8 +494,8 @@ export class FsCapture implements VolumeCapture {
 
   // ---- pushing ----
 
-  private async emit(ctx: PassContext, op: Op, apply?: () => void, done?: () => void): Promise<void> {
-    const seq = await ctx.sink.push({ kind: 'op', volume: this.volume, op }, done);
+  private async emit(ctx: PassContext, op: Op, apply?: () => void, done?: () => void, dataCrc?: number): Promise<void> {
+    const seq = await ctx.sink.push({ kind: 'op', volume: this.volume, op }, done, dataCrc);
     if (seq === false) throw new SinkStopped();
     ctx.result.ops++;
     if (op.op === 'write') {
@@ -828,7 +828,7 @@ export class FsCapture implements VolumeCapture {
         size: Number(st.size),
         id: entry.id,
         state: entry,
-        emit: (op, done) => this.emit(ctx, op, undefined, done),
+        emit: (op, done, dataCrc) => this.emit(ctx, op, undefined, done, dataCrc),
         chunkBytes: CHUNK_BYTES,
         buffers: (this.buffers ??= readBuffers(CHUNK_BYTES)),
         writeBytes: WRITE_BYTES,

@@ -187,7 +187,7 @@ export class HashPool {
 /** A worker's answer with its packed scans turned back into views of its ring, each holding its span. */
 function unwire(ring: ArenaRing | undefined, m: WireReply): Reply {
   const scan = (w: WireScan): ChunkScan => {
-    const base = { length: w.length, hashes: w.hashes, changed: w.changed };
+    const base = { length: w.length, hashes: w.hashes, changed: w.changed, ...(w.crcs !== undefined && { crcs: w.crcs }) };
     if (w.packed === undefined || w.packed.length === 0) return { ...base, data: w.data };
     if (ring === undefined) throw new Error('a hash worker packed changed blocks into an arena this pool does not have');
     const span = ring.took(w.packed.at, w.packed.length);

@@ -33,7 +33,7 @@ const EMPTY = new Uint8Array(0);
  */
 export function wire(scan: ChunkScan): WireScan {
   if (!isShared(scan.data)) return scan;
-  const base = { length: scan.length, hashes: scan.hashes, changed: scan.changed, data: EMPTY };
+  const base = { length: scan.length, hashes: scan.hashes, changed: scan.changed, data: EMPTY, ...(scan.crcs !== undefined && { crcs: scan.crcs }) };
   return scan.data.byteLength === 0 ? base : { ...base, packed: { at: scan.data.byteOffset, length: scan.data.byteLength } };
 }
 
@@ -65,7 +65,7 @@ parentPort?.on('message', (job: Job | { ring: RingWriterSetup }) => {
     return;
   }
   const out = diffChunk(readBuffer.subarray(0, got), r.old, undefined, pack);
-  const transfer = [out.hashes.buffer, out.changed.buffer];
+  const transfer = [out.hashes.buffer, out.changed.buffer, ...(out.crcs === undefined ? [] : [out.crcs.buffer])];
   if (!isShared(out.data) && out.data.byteLength > 0) transfer.push(out.data.buffer);
   parentPort?.postMessage({ id: job.id, scan: wire(out) }, transfer);
 });

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { crc32 } from 'node:zlib';
 import { BLOCK_SIZE } from '../hash.ts';
 import { inodeOf } from './fs-scan.ts';
 import { hashesOf } from './mirror.test-support.ts';
@@ -54,7 +55,9 @@ describe('small files read whole', () => {
     assert.ok(r.t >= before);
     // Its own memory, whole, so that a worker can hand it over without a copy.
     assert.equal(r.scan.data.byteLength, r.scan.data.buffer.byteLength);
-    assert.deepEqual(transferables([r, { kind: 'gone' }]), [r.scan.hashes.buffer, r.scan.changed.buffer, r.scan.data.buffer]);
+    assert.ok(r.scan.crcs !== undefined);
+    assert.deepEqual([...r.scan.crcs], [0, 1, 2].map((b) => crc32(content.subarray(b * BLOCK_SIZE, (b + 1) * BLOCK_SIZE))));
+    assert.deepEqual(transferables([r, { kind: 'gone' }]), [r.scan.hashes.buffer, r.scan.changed.buffer, r.scan.data.buffer, r.scan.crcs.buffer]);
   });
 
   it('compares a file with the replica\'s hashes and hands back only the blocks that differ', async () => {

@@ -150,13 +150,13 @@ export function transferables(reads: readonly SmallRead[]): ArrayBuffer[] {
   for (const r of reads) {
     if (r.kind !== 'read') continue;
     // Shared memory is not transferred: it is the arena, which both sides already have.
-    for (const a of [r.scan.hashes, r.scan.changed, r.scan.data]) if (a.byteLength > 0 && !isShared(a)) out.push(a.buffer);
+    for (const a of [r.scan.hashes, r.scan.changed, r.scan.data, r.scan.crcs]) if (a !== undefined && a.byteLength > 0 && !isShared(a)) out.push(a.buffer);
   }
   return out;
 }
 
 /** Whether `a` is a view of shared memory (an arena) rather than memory of its own. */
-export function isShared(a: Uint8Array): boolean {
+export function isShared(a: ArrayBufferView): boolean {
   return a.buffer instanceof SharedArrayBuffer;
 }
 

@@ -14,7 +14,11 @@ import type { Record } from '../ops.ts';
  * that memory: captures then read into memory of their own, as without an arena.
  */
 export interface RecordSink {
-  push(record: Record, done?: () => void): Promise<number | false>;
+  /**
+   * `dataCrc`: a write's data's CRC-32 (zlib's), when the capture worked it out where it read the
+   * data (ChunkScan.crcs); a sink that frames the data uses it instead of reading it again.
+   */
+  push(record: Record, done?: () => void, dataCrc?: number): Promise<number | false>;
 }
 
 export interface PassResult {

@@ -11,6 +11,8 @@ interface Entry {
   checkpointTime: number | undefined;
   /** Called once the record is let go (RecordSink.push). */
   done: (() => void) | undefined;
+  /** The CRC-32 of the last part (a write's data), when known. */
+  dataCrc: number | undefined;
 }
 
 export class RecordBuffer {
@@ -52,10 +54,10 @@ export class RecordBuffer {
     }
   }
 
-  append(seq: number, parts: RecordParts, checkpointTime: number | undefined, done?: () => void): void {
+  append(seq: number, parts: RecordParts, checkpointTime: number | undefined, done?: () => void, dataCrc?: number): void {
     if (seq !== this.nextSeq) throw new Error(`RecordBuffer: appending seq ${seq}, expected ${this.nextSeq}`);
     const length = recordLength(parts);
-    this.entries.push({ parts, length, checkpointTime, done });
+    this.entries.push({ parts, length, checkpointTime, done, dataCrc });
     this.total += length;
   }
 
@@ -86,17 +88,22 @@ export class RecordBuffer {
     return { bytes: freed, checkpoint };
   }
 
-  /** Records from `fromSeq` on, at least one, stopping before `maxBytes` would be passed. */
-  slice(fromSeq: number, maxBytes: number, maxCount: number): { records: RecordParts[]; bytes: number } {
+  /**
+   * Records from `fromSeq` on, at least one, stopping before `maxBytes` would be passed; `crcs`:
+   * each one's last part's CRC-32, where known.
+   */
+  slice(fromSeq: number, maxBytes: number, maxCount: number): { records: RecordParts[]; crcs: (number | undefined)[]; bytes: number } {
     const records: RecordParts[] = [];
+    const crcs: (number | undefined)[] = [];
     let bytes = 0;
     for (let i = this.head + (fromSeq - this.first); i < this.entries.length && records.length < maxCount; i++) {
       const e = this.entries[i];
       if (e === undefined) break;
       if (records.length > 0 && bytes + e.length > maxBytes) break;
       records.push(e.parts);
+      crcs.push(e.dataCrc);
       bytes += e.length;
     }
-    return { records, bytes };
+    return { records, crcs, bytes };
   }
 }

@@ -3,6 +3,7 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { startFaultProxy, type FaultProxy } from '../../../test/support/fault-proxy.ts';
 import { encodeRecord } from '../codec.ts';
 import type { Record } from '../ops.ts';
@@ -185,6 +186,25 @@ describe('sender', () => {
     const st = s.status();
     assert.ok(st.reconnects >= cuts, `${st.reconnects} reconnects after ${cuts} cuts`);
     assert.ok(st.resentRecords > 0, 'some records went out twice on the wire');
+  });
+
+  it('frames a write with the CRC its capture gave; a wrong one never becomes durable', async () => {
+    const { journal } = stream('crc');
+    const s = sender('crc');
+    await s.waitConnected();
+    const records = Array.from({ length: 10 }, (_, i) => write(i, 5000 + i * 1000));
+    const crcOf = (r: Record): number => (r.kind === 'op' && r.op.op === 'write' ? crc32(r.op.data) : 0);
+    for (const r of records) assert.notEqual(await s.push(r, undefined, crcOf(r)), false);
+    await s.waitDurable(10);
+    assert.deepEqual(journal.records.map((r) => r.bytes), records.map((r) => encodeRecord(r)));
+    assert.equal(journal.violation, undefined);
+    // The receiver checks the frame against the data it got: a CRC that is not the data's fails
+    // the frame, the link with it, and each resend again.
+    const bad = write(10, 6000);
+    assert.equal(await s.push(bad, undefined, (crcOf(bad) ^ 1) >>> 0), 11);
+    await until('the link failed and came back twice', () => s.status().reconnects >= 2);
+    assert.equal(journal.durableSeq, 10);
+    assert.equal(journal.violation, undefined);
   });
 
   it('a byte corrupted on the wire breaks TLS, not the journal; the sender reconnects and resends', async () => {

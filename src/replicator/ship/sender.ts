@@ -106,16 +106,22 @@ export function rawRecordBytes(record: Record, encodedBytes: number): number {
   return record.kind === 'op' && record.op.op === 'write' ? 19 + Buffer.byteLength(record.volume) + record.op.data.length : encodedBytes;
 }
 
-interface WaitingPush {
+/** A record encoded for the buffer. */
+interface Pushed {
   parts: RecordParts;
   length: number;
   checkpointTime: number | undefined;
   /** The op's volume (undefined: a checkpoint). */
   volume: string | undefined;
   rawBytes: number;
-  since: number;
   /** The capture's, called once nothing reads the write's data any more (RecordSink.push). */
   done: (() => void) | undefined;
+  /** The CRC-32 of the last part, a write's data as it is, when the capture gave it. */
+  dataCrc: number | undefined;
+}
+
+interface WaitingPush extends Pushed {
+  since: number;
   resolve: (v: number | false) => void;
 }
 
@@ -220,9 +226,10 @@ export class Sender {
    * A write's data is kept as it is, not copied, until the receiver has it durable: the caller
    * must not change it after the push (the capture hands over buffers of its own). `done` is
    * called then, or at once when the record is refused, fails or keeps no view of the data
-   * (compressed, or no write).
+   * (compressed, or no write). `dataCrc`: the CRC-32 of a write's data, when the capture has it;
+   * the frame's CRC is then worked out from it, without reading the data here.
    */
-  push(record: Record, done?: () => void): Promise<number | false> {
+  push(record: Record, done?: () => void, dataCrc?: number): Promise<number | false> {
     if (this.closed || this.startedOver || this.startOverReason !== undefined) {
       done?.();
       return Promise.resolve(this.refused());
@@ -248,9 +255,10 @@ export class Sender {
       keep?.();
       return Promise.resolve(this.refused());
     }
-    if (this.waitingPushes.length === 0 && this.hasRoom(length)) return Promise.resolve(this.accept(parts, length, checkpointTime, volume, rawBytes, keep));
+    const pushed: Pushed = { parts, length, checkpointTime, volume, rawBytes, done: keep, dataCrc: parts.length === 2 ? dataCrc : undefined };
+    if (this.waitingPushes.length === 0 && this.hasRoom(length)) return Promise.resolve(this.accept(pushed));
     return new Promise((resolve) => {
-      this.waitingPushes.push({ parts, length, checkpointTime, volume, rawBytes, since: Date.now(), done: keep, resolve });
+      this.waitingPushes.push({ ...pushed, since: Date.now(), resolve });
       this.armStallTimer();
     });
   }
@@ -342,9 +350,9 @@ export class Sender {
     return this.buffer.bytes + n <= this.options.bufferBytes || this.buffer.count === 0;
   }
 
-  private accept(parts: RecordParts, length: number, checkpointTime: number | undefined, volume: string | undefined, rawBytes: number, done: (() => void) | undefined): number {
+  private accept({ parts, length, checkpointTime, volume, rawBytes, done, dataCrc }: Pushed): number {
     const seq = this.buffer.nextSeq;
-    this.buffer.append(seq, parts, checkpointTime, done);
+    this.buffer.append(seq, parts, checkpointTime, done, dataCrc);
     this.nextSeq = seq + 1;
     this.counters.records++;
     this.counters.rawBytes += rawBytes;
@@ -359,7 +367,7 @@ export class Sender {
       const head = this.waitingPushes[0];
       if (head === undefined || !this.hasRoom(head.length)) break;
       this.waitingPushes.shift();
-      head.resolve(this.accept(head.parts, head.length, head.checkpointTime, head.volume, head.rawBytes, head.done));
+      head.resolve(this.accept(head));
     }
     this.armStallTimer();
   }
@@ -644,12 +652,12 @@ export class Sender {
       const generation = this.generation;
       const fromSeq = this.sentSeq + 1;
       const maxBytes = Math.min(this.batchBytes, MAX_PAYLOAD_BYTES - RECORDS_OVERHEAD);
-      const { records, bytes } = this.buffer.slice(fromSeq, maxBytes, Math.floor(maxBytes / (PER_RECORD_OVERHEAD + 1)));
+      const { records, crcs, bytes } = this.buffer.slice(fromSeq, maxBytes, Math.floor(maxBytes / (PER_RECORD_OVERHEAD + 1)));
       if (records.length === 0) throw new Error(`send buffer has no record ${fromSeq} (holds up to ${this.buffer.nextSeq - 1})`);
       // A socket reads each record where it is held (until acknowledged, long after the socket
       // wrote it); another stream may hand what it is given to a reader that keeps it: a copy.
       const direct = readsInPlace(conn.socket);
-      const frame = direct ? recordsFrameParts(fromSeq, records) : whole(encodeRecordsFrame(fromSeq, records));
+      const frame = direct ? recordsFrameParts(fromSeq, records, crcs) : whole(encodeRecordsFrame(fromSeq, records));
       await this.bucket.take(frame.bytes);
       if (generation !== this.generation || conn.closed) continue;
       const lastSeq = fromSeq + records.length - 1;

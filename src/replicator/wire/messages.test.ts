@@ -72,6 +72,19 @@ describe('messages', () => {
     assert.throws(() => recordsFrameParts(-1, []), /firstSeq/);
   });
 
+  it('combine a write\'s data CRC given with it into the frame\'s instead of reading the data: a wrong one fails the frame', () => {
+    const r = rng(5);
+    const records = Array.from({ length: 12 }, (_, i) => [Buffer.from([4, 0, i]), randomBytes(r, i % 3 === 0 ? 100 : 5000 + Math.floor(r() * 60_000))]);
+    const known = records.map(([, data], i) => (i % 4 === 1 ? undefined : crc32(data ?? Buffer.alloc(0))));
+    const whole = encodeRecordsFrame(3, records);
+    const { parts } = recordsFrameParts(3, records, known);
+    assert.deepEqual(Buffer.concat(parts), whole);
+    const wrong = [...known];
+    wrong[2] = ((wrong[2] ?? 0) ^ 0x10) >>> 0;
+    const spoilt = Buffer.concat(recordsFrameParts(3, records, wrong).parts);
+    assert.throws(() => new FrameDecoder().push(spoilt), /BadChecksum/);
+  });
+
   it('check a RECORDS frame record by record: the verdicts of reading it whole, and each record\'s own CRC', () => {
     const r = rng(3);
     const outcome = (d: FrameDecoder, bytes: Buffer, cut: number): Frame[] | string => {

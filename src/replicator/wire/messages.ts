@@ -182,8 +182,10 @@ const OWN_PART_BYTES = 4096;
  * it is. Nothing large is copied here: the socket reads each part where it is (a write's data may
  * be shared memory, which V8 copies at a quarter of the speed of other memory when the two
  * addresses are not aligned alike). The parts must not change until the socket has written them.
+ * `lastPartCrcs[i]`, when given, is the CRC-32 of record i's last part (a write's data, as the
+ * capture read it): combined into the frame's CRC instead of read again here.
  */
-export function recordsFrameParts(firstSeq: number, records: readonly (readonly Uint8Array[])[]): { parts: Buffer[]; bytes: number } {
+export function recordsFrameParts(firstSeq: number, records: readonly (readonly Uint8Array[])[], lastPartCrcs?: readonly (number | undefined)[]): { parts: Buffer[]; bytes: number } {
   seqField('records firstSeq', firstSeq);
   const bytes = recordsFrameBytes(records);
   let small = HEADER_BYTES + 6 + 4 + 4 * records.length;
@@ -202,22 +204,24 @@ export function recordsFrameParts(firstSeq: number, records: readonly (readonly 
     out.push(glue.subarray(runStart, at));
     runStart = at;
   };
-  for (const parts of records) {
+  records.forEach((parts, i) => {
     let length = 0;
     for (const p of parts) length += p.length;
     at = glue.writeUInt32BE(length, at);
-    for (const p of parts) {
+    const known = lastPartCrcs?.[i];
+    parts.forEach((p, j) => {
       if (p.length < OWN_PART_BYTES) {
         glue.set(p, at);
         at += p.length;
-        continue;
+        return;
       }
       endRun();
       const own = Buffer.from(p.buffer, p.byteOffset, p.byteLength);
-      crc = crc32(own, crc);
+      // The capture's CRC of a write's data (worked out where it read it) saves reading it here.
+      crc = known !== undefined && j === parts.length - 1 ? crc32Combine(crc, known, own.length) : crc32(own, crc);
       out.push(own);
-    }
-  }
+    });
+  });
   if (at > runStart || out.length === 0) endRun();
   glue.writeUInt32BE(crc, 12);
   return { parts: out, bytes };
