@@ -1,6 +1,6 @@
 // The VRA's figures for Prometheus, read from its streams at scrape time (cheaper than tracking).
 // Series carry the stream id and the VPG (namespace, name) so dashboards join them with the VPGs.
-import { Registry } from '../runtime/metrics.ts';
+import { Registry, type Counter } from '../runtime/metrics.ts';
 import type { AssessState } from './assess-stream.ts';
 import type { ExportStore } from './exports.ts';
 import type { StreamRegistry } from './registry.ts';
@@ -19,8 +19,8 @@ export function vraMetrics(streams: StreamRegistry, exports?: ExportStore): Regi
   const progress = registry.gauge<L>({ name: 'zcsp_vra_sync_progress_ratio', help: 'Source: bytes compared of the total in the running sync (0..1).', labelNames: ['stream', 'namespace', 'vpg'] });
   const buffered = registry.gauge<L>({ name: 'zcsp_vra_buffer_bytes', help: 'Source: bytes of records waiting for the recovery side to acknowledge them.', labelNames: ['stream', 'namespace', 'vpg'] });
   const bufferLimit = registry.gauge<L>({ name: 'zcsp_vra_buffer_limit_bytes', help: 'Source: the bound of that buffer.', labelNames: ['stream', 'namespace', 'vpg'] });
-  const wire = registry.gauge<L>({ name: 'zcsp_vra_sent_wire_bytes', help: 'Source: record bytes sent (after compression) since the stream started.', labelNames: ['stream', 'namespace', 'vpg'] });
-  const raw = registry.gauge<L>({ name: 'zcsp_vra_sent_raw_bytes', help: 'Source: record bytes sent before compression since the stream started.', labelNames: ['stream', 'namespace', 'vpg'] });
+  const wire = registry.counter<L>({ name: 'zcsp_vra_sent_wire_bytes_total', help: 'Source: record bytes sent (after compression) since the VRA started.', labelNames: ['stream', 'namespace', 'vpg'] });
+  const raw = registry.counter<L>({ name: 'zcsp_vra_sent_raw_bytes_total', help: 'Source: record bytes sent before compression since the VRA started.', labelNames: ['stream', 'namespace', 'vpg'] });
   const connected = registry.gauge<L>({ name: 'zcsp_vra_connected', help: 'Source: 1 while connected to the recovery VRA.', labelNames: ['stream', 'namespace', 'vpg'] });
   const journal = registry.gauge<L>({ name: 'zcsp_vra_journal_bytes', help: 'Target: bytes of journal on disk.', labelNames: ['stream', 'namespace', 'vpg'] });
   const checkpoints = registry.gauge<L>({ name: 'zcsp_vra_journal_checkpoints', help: 'Target: recoverable checkpoints.', labelNames: ['stream', 'namespace', 'vpg'] });
@@ -37,9 +37,19 @@ export function vraMetrics(streams: StreamRegistry, exports?: ExportStore): Regi
   const changeAverage = registry.gauge<L | 'volume' | 'size'>({ name: 'zcsp_vra_change_average_bytes_per_hour', help: 'Source and assessment: a volume\'s bytes changed per measured hour over the change rate\'s window (7 days), raw or compressed.', labelNames: ['stream', 'namespace', 'vpg', 'volume', 'size'] });
   const changePeak = registry.gauge<L | 'volume' | 'size'>({ name: 'zcsp_vra_change_peak_bytes_per_hour', help: 'Source and assessment: a volume\'s busiest change rate bucket in the window as bytes per hour, raw or compressed.', labelNames: ['stream', 'namespace', 'vpg', 'volume', 'size'] });
   const changeMeasured = registry.gauge<L | 'volume'>({ name: 'zcsp_vra_change_measured_seconds', help: 'Source and assessment: seconds of measurement behind a volume\'s change rate, in the window.', labelNames: ['stream', 'namespace', 'vpg', 'volume'] });
-  const all = [exportsHeld, exportsRunning, failed, rpo, sync, progress, buffered, bufferLimit, wire, raw, connected, journal, checkpoints, history, durable, volumeSync, volumeBytes, assessState, changeAverage, changePeak, changeMeasured];
-  /** The last count seen of each change counter's series: one that went down started over (the stream was deleted and configured again). */
+  const all = [exportsHeld, exportsRunning, failed, rpo, sync, progress, buffered, bufferLimit, connected, journal, checkpoints, history, durable, volumeSync, volumeBytes, assessState, changeAverage, changePeak, changeMeasured];
+  /**
+   * The last count seen of each series a counter follows (a stream's or change rate's running
+   * total): one that went down started over (the stream was deleted and configured again, or
+   * restarted), and the counter goes on from there.
+   */
   const lastCounted = new Map<string, number>();
+  const follow = <K extends string>(counter: Counter<K>, labels: Record<K, string>, now: number): void => {
+    const key = `${counter.name}\0${JSON.stringify(labels)}`;
+    const before = lastCounted.get(key) ?? 0;
+    counter.inc(labels, now >= before ? now - before : now);
+    lastCounted.set(key, now);
+  };
 
   // One collector refreshes every series (streams come and go, so it starts from nothing); it
   // hangs on the first gauge registered, which renders first.
@@ -58,8 +68,8 @@ export function vraMetrics(streams: StreamRegistry, exports?: ExportStore): Regi
         if (st.progress !== undefined) progress.set(l, st.progress.bytesTotal === 0 ? 1 : st.progress.bytesDone / st.progress.bytesTotal);
         buffered.set(l, st.bufferedBytes);
         bufferLimit.set(l, st.bufferLimitBytes);
-        wire.set(l, st.wireBytes);
-        raw.set(l, st.rawBytes);
+        follow(wire, l, st.wireBytes);
+        follow(raw, l, st.rawBytes);
         connected.set(l, st.connected ? 1 : 0);
         for (const v of st.volumes) for (const state of VOLUME_STATES) volumeSync.set({ ...l, volume: v.name, state }, v.state === state ? 1 : 0);
       } else if (st.role === 'assess') {
@@ -79,11 +89,7 @@ export function vraMetrics(streams: StreamRegistry, exports?: ExportStore): Regi
         const sized = { ...l, size };
         changeAverage.set(sized, size === 'raw' ? c.rate.averageRawBytesPerHour : c.rate.averageCompressedBytesPerHour);
         changePeak.set(sized, size === 'raw' ? c.rate.peakRawBytesPerHour : c.rate.peakCompressedBytesPerHour);
-        const now = size === 'raw' ? c.counted.rawBytes : c.counted.compressedBytes;
-        const key = JSON.stringify(sized);
-        const before = lastCounted.get(key) ?? 0;
-        changeBytes.inc(sized, now >= before ? now - before : now);
-        lastCounted.set(key, now);
+        follow(changeBytes, sized, size === 'raw' ? c.counted.rawBytes : c.counted.compressedBytes);
       }
     }
     for (const f of exports?.figures() ?? []) {

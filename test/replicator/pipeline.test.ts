@@ -64,6 +64,11 @@ describe('replication between two VRA processes, through a ZCC', () => {
     const metrics = await (await fetch(`${pair.source.healthUrl}/metrics`)).text();
     assert.match(metrics, /zcsp_vra_rpo_seconds\{stream="vpg-web-0001",namespace="acme-prod",vpg="web"\} \d/);
     assert.match(metrics, /zcsp_vra_sync_state\{stream="vpg-web-0001",namespace="acme-prod",vpg="web",state="protecting"\} 1/);
+    // What the stream sent, as counters that follow its running totals.
+    assert.match(metrics, /^# TYPE zcsp_vra_sent_wire_bytes_total counter$/m);
+    const sent = (name: string): number => Number(new RegExp(`^${name}\\{stream="vpg-web-0001",namespace="acme-prod",vpg="web"\\} (\\d+)$`, 'm').exec(metrics)?.[1]);
+    assert.ok(sent('zcsp_vra_sent_wire_bytes_total') > 0);
+    assert.ok(sent('zcsp_vra_sent_raw_bytes_total') > 0);
     const targetMetrics = await (await fetch(`${pair.target.healthUrl}/metrics`)).text();
     assert.match(targetMetrics, /zcsp_vra_journal_bytes\{stream="vpg-web-0001",namespace="acme-prod",vpg="web"\} [1-9]/);
   });
