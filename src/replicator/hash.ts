@@ -74,7 +74,12 @@ export type DigestEntry =
  * an entry, took 150 ms for 22 000 entries.) The bytes hashed are the same as ever.
  */
 export function volumeDigest(entries: Iterable<DigestEntry>): Buffer {
-  return createHash('sha256').update(volumeDigestFeed(entries).bytes).digest();
+  return feedDigest(volumeDigestFeed(entries).bytes);
+}
+
+/** The volume digest of a feed volumeDigestFeed built (and a capture may have patched since). */
+export function feedDigest(feed: Uint8Array): Buffer {
+  return createHash('sha256').update(feed).digest();
 }
 
 /**

@@ -4,11 +4,10 @@
 // folders, links and files shallowest first, each changed file's blocks, and its digest.
 //
 // Hard links are separate files: each path has its own file id and content on the replica.
-import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { lstat, open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HASH_BYTES, blockCount, contentDigest, volumeDigestFeed, type DigestEntry } from '../hash.ts';
+import { HASH_BYTES, blockCount, contentDigest, feedDigest, volumeDigestFeed, type DigestEntry } from '../hash.ts';
 import type { FsManifest, Manifest, ManifestEntry } from '../manifest.ts';
 import { MAX_UINT48, MODE_MASK, type Op } from '../ops.ts';
 import { byDepth, depth, parentsOf, pathProblem, volumeNameProblem } from '../paths.ts';
@@ -294,7 +293,7 @@ export class FsCapture implements VolumeCapture {
       feed = { bytes, files };
     }
     this.digestFeed = feed;
-    return createHash('sha256').update(feed.bytes).digest();
+    return feedDigest(feed.bytes);
   }
 
   async sizeBytes(): Promise<number> {
