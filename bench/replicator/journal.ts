@@ -3,7 +3,8 @@
 // compare: each journal run has a dd run next to it, their order alternating from one round to
 // the next, and `sync` runs before each timed run so neither pays for the other's writeback.
 // Every figure is the median of RUNS rounds; the ratio to dd is the median of the neighbours'
-// ratios.
+// ratios. The steady-state row is a journal as it runs for months: history kept, the oldest
+// segments dropped and their files reused for new ones.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
@@ -32,10 +33,16 @@ export interface JournalResult {
 
 const RUNS = 3;
 const RECORD = 64 * 1024;
+/**
+ * Steady state: the journal already holds this much history, and as it grows the oldest records
+ * are dropped (as retention does once they are applied), so new segments are written over spares.
+ */
+const HISTORY = 256 * MiB;
 const CONFIGS = [
-  { label: 'batches of 16, 8 in flight', batch: 16, inflight: 8 },
-  { label: 'batches of 64, 4 in flight', batch: 64, inflight: 4 },
-  { label: 'one record a call, 64 in flight', batch: 1, inflight: 64 },
+  { label: 'batches of 16, 8 in flight', batch: 16, inflight: 8, steady: false },
+  { label: 'batches of 64, 4 in flight', batch: 64, inflight: 4, steady: false },
+  { label: 'one record a call, 64 in flight', batch: 1, inflight: 64, steady: false },
+  { label: 'batches of 16, 8 in flight, steady state', batch: 16, inflight: 8, steady: true },
 ] as const;
 
 const median = (xs: readonly number[]): number => percentile(xs, 50);
@@ -65,26 +72,43 @@ export async function journalBench(dir: string, bytes: number, log: (s: string) 
   const pool = Array.from({ length: 64 }, (_, i) => encodeRecord({ kind: 'op', volume: 'data', op: { op: 'write', id: 1, offset: i * RECORD, data: randomBytes(RECORD) } }));
   const count = total / RECORD;
 
-  const journalRun = async (name: string, batchRecords: number, inflight: number): Promise<{ seconds: number; syncs: number; cpuSeconds: number }> => {
+  const historyRecords = HISTORY / RECORD;
+  // Retention drops through applied checkpoints now and then, not after every append: here, once a segment's worth is out of the history.
+  const segmentRecords = (64 * MiB) / RECORD;
+  const journalRun = async (name: string, batchRecords: number, inflight: number, steady: boolean): Promise<{ seconds: number; syncs: number; cpuSeconds: number }> => {
     const jdir = join(dir, name);
     const j = await Journal.open(jdir);
     try {
+      // Appends `records` from `seq` on; in steady state, drops what falls out of the history.
+      const ingest = async (from: number, records: number): Promise<void> => {
+        let seq = from;
+        const end = from + records - 1;
+        const running = new Set<Promise<void>>();
+        while (seq <= end) {
+          const batch: { seq: number; bytes: Buffer }[] = [];
+          for (let k = 0; k < batchRecords && seq <= end; k++, seq++) batch.push({ seq, bytes: pool[seq % pool.length] ?? Buffer.alloc(1) });
+          const last = seq - 1;
+          const p: Promise<void> = j.append(batch).then(async () => {
+            if (steady && last - (j.stats().firstSeq - 1) > historyRecords + segmentRecords) await j.dropThrough(last - historyRecords);
+            running.delete(p);
+          });
+          running.add(p);
+          if (running.size >= inflight) await Promise.race(running);
+        }
+        await Promise.all(running);
+      };
+      let first = 1;
+      if (steady) {
+        // Fill the history, and a little more so dropped segments wait as spares.
+        const warm = historyRecords + 3 * segmentRecords;
+        await ingest(first, warm);
+        first += warm;
+      }
       run('sync', []);
       const syncs0 = j.stats().syncs;
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
-      let seq = 1;
-      const running = new Set<Promise<void>>();
-      while (seq <= count) {
-        const batch: { seq: number; bytes: Buffer }[] = [];
-        for (let k = 0; k < batchRecords && seq <= count; k++, seq++) batch.push({ seq, bytes: pool[seq % pool.length] ?? Buffer.alloc(1) });
-        const p: Promise<void> = j.append(batch).then(() => {
-          running.delete(p);
-        });
-        running.add(p);
-        if (running.size >= inflight) await Promise.race(running);
-      }
-      await Promise.all(running);
+      await ingest(first, count);
       const seconds = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
       return { seconds, syncs: j.stats().syncs - syncs0, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
@@ -100,7 +124,7 @@ export async function journalBench(dir: string, bytes: number, log: (s: string) 
     for (const [i, c] of CONFIGS.entries()) {
       const ddFirst = round % 2 === 0;
       const d1 = ddFirst ? ddRun() : undefined;
-      const j = await journalRun(`j-${round}-${i}`, c.batch, c.inflight);
+      const j = await journalRun(`j-${round}-${i}`, c.batch, c.inflight, c.steady);
       const ddSeconds = d1 ?? ddRun();
       dd.push(ddSeconds);
       const row = rows[i];

@@ -67,9 +67,21 @@ export function recordProblem(buf: Buffer, pos: number, h: Header, expectedSeq: 
   return undefined;
 }
 
+/**
+ * An intact record of an earlier seq where `expectedSeq` belongs: what follows the new records of
+ * a reused segment (its earlier contents; seqs only grow, so never one the new records could
+ * have). Header and bytes must both be in buf.
+ */
+export function isEarlierRecord(buf: Buffer, pos: number, h: Header, expectedSeq: number): boolean {
+  if (h.seq >= expectedSeq || h.length === 0 || h.length > MAX_RECORD_BYTES || h.reserved !== 0) return false;
+  if (pos + HEADER_BYTES + h.length > buf.length) return false;
+  return recordCrc(crc32(buf.subarray(pos + HEADER_BYTES, pos + HEADER_BYTES + h.length)), h.length, h.seq, h.flags) === h.crc;
+}
+
 const DIGITS = 20;
 const SEGMENT_NAME = /^(\d{20})\.seg$/;
 const OFFSETS_NAME = /^(\d{20})\.off$/;
+const SPARE_NAME = /^(\d{20})\.spare$/;
 
 export function segmentName(firstSeq: number): string {
   return `${String(firstSeq).padStart(DIGITS, '0')}.seg`;
@@ -82,6 +94,15 @@ export function offsetsName(firstSeq: number): string {
 export function parseSegmentName(name: string): number | undefined {
   const m = SEGMENT_NAME.exec(name);
   return m?.[1] === undefined ? undefined : Number(m[1]);
+}
+
+/** A dropped segment kept for reuse, named by the first seq it held. */
+export function spareName(firstSeq: number): string {
+  return `${String(firstSeq).padStart(DIGITS, '0')}.spare`;
+}
+
+export function isSpareName(name: string): boolean {
+  return SPARE_NAME.test(name);
 }
 
 export function parseOffsetsName(name: string): number | undefined {

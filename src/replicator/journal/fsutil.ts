@@ -1,4 +1,4 @@
-import { unlink } from 'node:fs/promises';
+import { rename, unlink } from 'node:fs/promises';
 import { syncDir } from '../durable.ts';
 
 /** Counts fsyncs (of files and folders) so stats() can show how well group commit coalesces. */
@@ -17,5 +17,16 @@ export async function unlinkIfThere(path: string): Promise<void> {
     await unlink(path);
   } catch (err: unknown) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+/** Renames `from` to `to`; false when `from` is not there. */
+export async function renameIfThere(from: string, to: string): Promise<boolean> {
+  try {
+    await rename(from, to);
+    return true;
+  } catch (err: unknown) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
   }
 }

@@ -5,9 +5,9 @@ import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { CodecError, decodeRecord, recordType } from '../codec.ts';
 import type { CheckpointMark } from '../ops.ts';
-import { JournalError } from './errors.ts';
-import { FLAG_PREV_SYNCED, FLAG_WRITE_START, HEADER_BYTES, MAX_RECORD_BYTES, MAX_SEQ, offsetsName, segmentName } from './format.ts';
-import { fsyncDir, unlinkIfThere, type SyncCounter } from './fsutil.ts';
+import { JournalCorruptError, JournalError } from './errors.ts';
+import { FLAG_PREV_SYNCED, FLAG_WRITE_START, HEADER_BYTES, MAX_RECORD_BYTES, MAX_SEQ, offsetsName, segmentName, spareName } from './format.ts';
+import { fsyncDir, renameIfThere, unlinkIfThere, type SyncCounter } from './fsutil.ts';
 import { encodeEntries, INDEX_FILE, rewriteIndex, type IndexEntry } from './index-file.ts';
 import { OffsetTable } from './offsets.ts';
 import { Framer, type Pending } from './frame.ts';
@@ -22,11 +22,19 @@ export type { CheckpointInfo, JournalLogger, JournalStats } from './types.ts';
 export interface JournalOptions {
   /** A segment is closed once it holds this much; default 64 MiB. */
   segmentBytes?: number;
+  /**
+   * Dropped segment files kept to be written over by new segments; default 2, 0 deletes every
+   * dropped segment. Overwriting a file's blocks spares each commit's fsync the block allocation
+   * and size change a new file needs.
+   */
+  spareSegments?: number;
   log?: JournalLogger;
 }
 
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 const MAX_SEGMENT_BYTES = 1024 * 1024 * 1024;
+const DEFAULT_SPARE_SEGMENTS = 2;
+const MAX_SPARE_SEGMENTS = 64;
 /** One group commit writes at most this much (more waits for the next one). */
 const MAX_COMMIT_BYTES = 64 * 1024 * 1024;
 const MAX_TAG_BYTES = 253;
@@ -71,6 +79,9 @@ function checkSeqArg(field: string, v: number): void {
 export class Journal {
   private readonly dir: string;
   private readonly segmentBytes: number;
+  private readonly spareSegments: number;
+  /** Dropped segment files waiting to be reused (paths). */
+  private spares: string[];
   private readonly log: JournalLogger | undefined;
   private readonly counter: SyncCounter = { syncs: 0 };
   private segments: Segment[];
@@ -95,11 +106,15 @@ export class Journal {
   private inflight: Inflight[] = [];
   /** Where the next write goes in the live segment (its durable size lags while an fsync runs). */
   private writePos = 0;
+  /** The live segment file's size: past writePos while a reused file's earlier contents remain. */
+  private liveFileBytes = 0;
   readonly recovered: { cutBytes: number; segment?: string } | undefined;
 
-  private constructor(dir: string, segmentBytes: number, log: JournalLogger | undefined, state: Awaited<ReturnType<typeof recover>>) {
+  private constructor(dir: string, segmentBytes: number, spareSegments: number, log: JournalLogger | undefined, state: Awaited<ReturnType<typeof recover>>) {
     this.dir = dir;
     this.segmentBytes = segmentBytes;
+    this.spareSegments = spareSegments;
+    this.spares = state.spares;
     this.log = log;
     this.segments = state.segments;
     this.droppedThrough = state.droppedThrough;
@@ -121,6 +136,10 @@ export class Journal {
     if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 1 || segmentBytes > MAX_SEGMENT_BYTES) {
       throw new JournalError('BadArgument', `segmentBytes ${segmentBytes} is not in 1..${MAX_SEGMENT_BYTES}`);
     }
+    const spareSegments = options.spareSegments ?? DEFAULT_SPARE_SEGMENTS;
+    if (!Number.isSafeInteger(spareSegments) || spareSegments < 0 || spareSegments > MAX_SPARE_SEGMENTS) {
+      throw new JournalError('BadArgument', `spareSegments ${spareSegments} is not in 0..${MAX_SPARE_SEGMENTS}`);
+    }
     const abs = resolve(dir);
     if (openDirs.has(abs)) throw new JournalError('InUse', `journal ${abs} is already open in this process`);
     openDirs.add(abs);
@@ -128,13 +147,14 @@ export class Journal {
     try {
       const counter: SyncCounter = { syncs: 0 };
       const state = await recover(abs, counter, options.log);
-      j = new Journal(abs, segmentBytes, options.log, state);
+      j = new Journal(abs, segmentBytes, spareSegments, options.log, state);
       j.counter.syncs = counter.syncs;
+      while (j.spares.length > spareSegments) await unlinkIfThere(j.spares.shift() ?? '');
       j.indexFh = await open(join(abs, INDEX_FILE), 'r+');
       const last = j.segments.at(-1);
       if (last !== undefined) {
         j.liveFh = await open(last.path, 'r+');
-        j.writePos = last.size;
+        j.writePos = j.liveFileBytes = last.size;
       }
       return j;
     } catch (err: unknown) {
@@ -277,12 +297,14 @@ export class Journal {
       try {
         const lastIndex = Math.min(toSeq, lastSeqOf(seg)) - seg.first;
         while (seq - seg.first <= lastIndex) {
-          const run = await readRun(fh, seg, seq - seg.first, lastIndex, buffer);
+          const run = await readRun(fh, seg, seq - seg.first, lastIndex, buffer).catch((err: unknown) => {
+            throw this.droppedUnder(seq, err);
+          });
           for (const r of run.records) {
             yield r;
             seq = r.seq + 1;
           }
-          if (run.damage !== undefined) throw run.damage;
+          if (run.damage !== undefined) throw this.droppedUnder(seq, run.damage);
         }
       } finally {
         await fh.close();
@@ -315,6 +337,7 @@ export class Journal {
       firstSeq: this.droppedThrough + 1,
       durableSeq: this.durable,
       syncs: this.counter.syncs,
+      spares: this.spares.length,
     };
     const oldest = list[0];
     const newest = list.at(-1);
@@ -329,6 +352,8 @@ export class Journal {
     this.closed = true;
     if (this.running) await new Promise<void>((res) => this.idleWaiters.push(res));
     try {
+      // A reused file's earlier contents go, so the next open finds the live segment as written.
+      if (this.broken === undefined) await this.trimLive();
       await this.liveFh?.close();
       await this.indexFh?.close();
     } finally {
@@ -345,6 +370,15 @@ export class Journal {
   private usable(): void {
     if (this.broken !== undefined) throw this.broken;
     if (this.closed) throw new JournalError('Closed', `journal ${this.dir} is closed`);
+  }
+
+  /**
+   * A read's damage at `seq` once seq was dropped under it is the drop: the file it had open may
+   * have been reused as a spare and written over since.
+   */
+  private droppedUnder(seq: number, err: unknown): unknown {
+    if (err instanceof JournalCorruptError && seq <= this.droppedThrough) return new JournalError('Dropped', `seq ${seq} was dropped during a read (its segment was reused)`, { cause: err });
+    return err;
   }
 
   private checkRange(fromSeq: number, toSeq: number): void {
@@ -460,6 +494,7 @@ export class Journal {
       const { bytesWritten } = await this.liveFh.writev(iovecs, this.writePos);
       if (bytesWritten !== total) throw new Error(`short write to ${seg.path}: ${bytesWritten} of ${total} bytes`);
       this.writePos += total;
+      if (this.writePos > this.liveFileBytes) this.liveFileBytes = this.writePos;
       sync = this.liveFh.datasync();
     }
     entry.done = this.complete(entry, sync, prev, seg, taken, newOffsets, tags);
@@ -533,10 +568,17 @@ export class Journal {
     this.waiters = still;
   }
 
+  /** A spare renamed (its earlier contents stay until written over), or a new file. */
   private async newSegment(firstSeq: number): Promise<Segment> {
     const seg: Segment = { first: firstSeq, path: join(this.dir, segmentName(firstSeq)), size: 0, offsets: new OffsetTable() };
-    this.liveFh = await open(seg.path, 'wx');
+    let reused = false;
+    for (let spare = this.spares.pop(); spare !== undefined; spare = this.spares.pop()) {
+      reused = await renameIfThere(spare, seg.path);
+      if (reused) break;
+    }
+    this.liveFh = await open(seg.path, reused ? 'r+' : 'wx');
     this.writePos = 0;
+    this.liveFileBytes = reused ? (await this.liveFh.stat()).size : 0;
     await fsyncDir(this.dir, this.counter);
     this.segments.push(seg);
     return seg;
@@ -544,10 +586,29 @@ export class Journal {
 
   /** The live segment's last write was fsync'd by the commit that wrote it; only the handle and sidecar remain. */
   private async sealLive(seg: Segment): Promise<void> {
+    // A sealed segment is exactly its records, durably, before the next segment exists.
+    await this.trimLive();
     const fh = this.liveFh;
     this.liveFh = undefined;
     await fh?.close();
     await writeSidecar(seg, this.log);
+  }
+
+  /** Cuts what a reused live segment holds past its records (fsync'd, as the size changes). */
+  private async trimLive(): Promise<void> {
+    if (this.liveFh === undefined || this.liveFileBytes <= this.writePos) return;
+    await this.liveFh.truncate(this.writePos);
+    await this.liveFh.datasync();
+    this.counter.syncs++;
+    this.liveFileBytes = this.writePos;
+  }
+
+  /** Renames a dropped segment to a spare; false if it is not there. */
+  private async keepSpare(s: Segment): Promise<boolean> {
+    const to = join(this.dir, spareName(s.first));
+    const kept = await renameIfThere(s.path, to);
+    if (kept) this.spares.push(to);
+    return kept;
   }
 
   private async drop(): Promise<void> {
@@ -580,8 +641,9 @@ export class Journal {
           await fh?.close();
         }
         for (const s of gone) {
-          await unlinkIfThere(s.path);
           await unlinkIfThere(join(this.dir, offsetsName(s.first)));
+          if (this.spares.length < this.spareSegments && (await this.keepSpare(s))) continue;
+          await unlinkIfThere(s.path);
         }
         await fsyncDir(this.dir, this.counter);
       }

@@ -4,7 +4,7 @@ import { mkdir, open, readFile, readdir, stat, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { decodeRecord } from '../codec.ts';
 import { JournalCorruptError, JournalError } from './errors.ts';
-import { offsetsName, parseOffsetsName, parseSegmentName, segmentName } from './format.ts';
+import { isSpareName, offsetsName, parseOffsetsName, parseSegmentName, segmentName } from './format.ts';
 import { fsyncDir, unlinkIfThere, type SyncCounter } from './fsutil.ts';
 import { readIndex, removeIndexTmp, rewriteIndex, type IndexEntry } from './index-file.ts';
 import { decodeSidecar, encodeSidecar, OffsetTable } from './offsets.ts';
@@ -18,6 +18,8 @@ export interface RecoveredState {
   checkpoints: Map<number, CheckpointState>;
   indexSize: number;
   recovered: { cutBytes: number; segment?: string } | undefined;
+  /** Dropped segments kept for reuse (paths), oldest first. */
+  spares: string[];
 }
 
 /** Index entries that describe the state: what a rewritten index holds. */
@@ -59,6 +61,17 @@ export async function recover(dir: string, counter: SyncCounter, log: JournalLog
   const sidecars = new Set(names.map(parseOffsetsName).filter((n): n is number => n !== undefined));
 
   const index = await readIndex(dir);
+  // A spare's earlier records can never pass for new ones because seqs only grow, and the index's
+  // dropped point is what keeps them growing (a drop rewrites the index whole, so a torn tail
+  // cannot take it back). Without a trustworthy index, spares are not reused.
+  const spares: string[] = [];
+  for (const name of names.filter(isSpareName).sort()) {
+    if (index !== undefined && index.damage?.followed !== true) spares.push(join(dir, name));
+    else {
+      await unlinkIfThere(join(dir, name));
+      log?.info({ dir, spare: name }, 'journal: deleted a spare segment (the checkpoint index is missing or damaged)');
+    }
+  }
   let dirty = index === undefined || index.damage !== undefined;
   // Without a whole, intact index every segment is scanned for its checkpoints.
   let rescanAll = index === undefined ? firsts.length > 0 : index.damage?.followed === true;
@@ -140,11 +153,16 @@ export async function recover(dir: string, counter: SyncCounter, log: JournalLog
           if (later !== undefined) {
             throw new JournalCorruptError(path, scan.damage.offset, `${scan.damage.what}; an intact record written by a later commit follows at offset ${later} and proves this one was fsync'd (acknowledged): open refuses to cut it`);
           }
+          // Cut either way: a torn write's intact pieces could later pass for proof of a sync.
           await fh.truncate(scan.end);
           await fh.datasync();
           counter.syncs++;
-          recovered = { cutBytes: size - scan.end, segment: segmentName(first) };
-          log?.warn({ path, offset: scan.end, cutBytes: size - scan.end, what: scan.damage.what }, 'journal: cut a torn tail (a write that was never acknowledged)');
+          if (scan.damage.earlier === true) {
+            log?.info({ path, offset: scan.end }, 'journal: cut the earlier contents of a reused segment after its new records');
+          } else {
+            recovered = { cutBytes: size - scan.end, segment: segmentName(first) };
+            log?.warn({ path, offset: scan.end, cutBytes: size - scan.end, what: scan.damage.what }, 'journal: cut a torn tail (a write that was never acknowledged)');
+          }
         }
         seg.offsets = scan.offsets;
         seg.size = scan.end;
@@ -202,5 +220,5 @@ export async function recover(dir: string, counter: SyncCounter, log: JournalLog
 
   const sorted = [...checkpoints.values()].sort((a, b) => a.info.seq - b.info.seq);
   const indexSize = dirty ? await rewriteIndex(dir, indexEntriesOf(droppedThrough, lastDropped, sorted), counter) : (index?.size ?? 0);
-  return { segments, droppedThrough, lastDroppedCheckpoint: lastDropped, checkpoints: new Map(sorted.map((c) => [c.info.seq, c])), indexSize, recovered };
+  return { segments, droppedThrough, lastDroppedCheckpoint: lastDropped, checkpoints: new Map(sorted.map((c) => [c.info.seq, c])), indexSize, recovered, spares };
 }

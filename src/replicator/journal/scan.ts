@@ -3,7 +3,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { CHECKPOINT_TYPE } from '../codec.ts';
-import { FLAG_PREV_SYNCED, FLAG_WRITE_START, HEADER_BYTES, MAX_RECORD_BYTES, readHeader, recordCrc, recordProblem } from './format.ts';
+import { FLAG_PREV_SYNCED, FLAG_WRITE_START, HEADER_BYTES, isEarlierRecord, MAX_RECORD_BYTES, readHeader, recordCrc, recordProblem } from './format.ts';
 import { OffsetTable } from './offsets.ts';
 
 const CHUNK = 4 * 1024 * 1024;
@@ -19,8 +19,11 @@ export interface ScanResult {
   /** End of the last intact record. */
   end: number;
   checkpoints: ScannedCheckpoint[];
-  /** The first damaged record, if any (everything from `end` on is not trusted). */
-  damage?: { offset: number; what: string };
+  /**
+   * The first damaged record, if any (everything from `end` on is not trusted). `earlier`: it is
+   * an intact record of an earlier seq, the earlier contents of a reused segment.
+   */
+  damage?: { offset: number; what: string; earlier?: boolean };
 }
 
 /** Reads exactly `length` bytes at `position` (the file is known to be that long). */
@@ -59,7 +62,10 @@ export async function scanSegment(fh: FileHandle, firstSeq: number, size: number
     if (recEnd > size) return { offsets, end: pos, checkpoints, damage: { offset: pos, what: `record of ${h.length} bytes is cut short at the end of the file` } };
     if (recEnd > bufStart + bufLen) await fill(HEADER_BYTES + h.length);
     const problem = recordProblem(buf.subarray(0, bufLen), pos - bufStart, h, seq);
-    if (problem !== undefined) return { offsets, end: pos, checkpoints, damage: { offset: pos, what: problem } };
+    if (problem !== undefined) {
+      const earlier = isEarlierRecord(buf.subarray(0, bufLen), pos - bufStart, h, seq);
+      return { offsets, end: pos, checkpoints, damage: { offset: pos, what: problem, ...(earlier && { earlier }) } };
+    }
     if (buf[pos - bufStart + HEADER_BYTES] === CHECKPOINT_TYPE) {
       checkpoints.push({ seq, offset: pos, bytes: Buffer.from(buf.subarray(pos - bufStart + HEADER_BYTES, recEnd - bufStart)) });
     }

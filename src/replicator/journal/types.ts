@@ -21,6 +21,8 @@ export interface JournalStats {
   newest?: CheckpointInfo;
   /** fsyncs (files and folders) since open. */
   syncs: number;
+  /** Dropped segment files kept for reuse (on disk beside `bytes`, up to spareSegments × segmentBytes). */
+  spares: number;
 }
 
 /** The journal logs only repairs (what open cut or rebuilt). */
