@@ -47,6 +47,20 @@ const CONFIGS = [
 
 const median = (xs: readonly number[]): number => percentile(xs, 50);
 
+/**
+ * Pages this VM's kernel frees go back to its host (free page reporting) a few seconds later, and
+ * the first write to such a page costs ~9 µs: page-cache writes into it run at ~420 MB/s against
+ * several GB/s into pages freed a moment ago. Which of the two a run gets would otherwise depend on
+ * how long the run before it took to finish and flush; after this wait every timed run, dd's and
+ * the journal's alike, starts with the same memory: none of it freed recently.
+ */
+const SETTLE_MS = 5_000;
+
+async function settle(): Promise<void> {
+  run('sync', []);
+  await new Promise((res) => setTimeout(res, SETTLE_MS));
+}
+
 function run(cmd: string, args: string[]): void {
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.error?.message ?? r.stderr.toString().trim()}`);
@@ -59,8 +73,8 @@ export async function journalBench(dir: string, bytes: number, log: (s: string) 
   const out = join(dir, 'dd.out');
   run('dd', ['if=/dev/urandom', `of=${src}`, 'bs=1M', `count=${mib}`]);
 
-  const ddRun = (): number => {
-    run('sync', []);
+  const ddRun = async (): Promise<number> => {
+    await settle();
     const t0 = performance.now();
     run('dd', [`if=${src}`, `of=${out}`, 'bs=1M', 'conv=fdatasync']);
     const seconds = (performance.now() - t0) / 1000;
@@ -104,7 +118,7 @@ export async function journalBench(dir: string, bytes: number, log: (s: string) 
         await ingest(first, warm);
         first += warm;
       }
-      run('sync', []);
+      await settle();
       const syncs0 = j.stats().syncs;
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
@@ -123,9 +137,9 @@ export async function journalBench(dir: string, bytes: number, log: (s: string) 
   for (let round = 0; round < RUNS; round++) {
     for (const [i, c] of CONFIGS.entries()) {
       const ddFirst = round % 2 === 0;
-      const d1 = ddFirst ? ddRun() : undefined;
+      const d1 = ddFirst ? await ddRun() : undefined;
       const j = await journalRun(`j-${round}-${i}`, c.batch, c.inflight, c.steady);
-      const ddSeconds = d1 ?? ddRun();
+      const ddSeconds = d1 ?? (await ddRun());
       dd.push(ddSeconds);
       const row = rows[i];
       row?.seconds.push(j.seconds);
