@@ -134,6 +134,29 @@ describe('change hints', () => {
     hinted.close();
   });
 
+  it('closes the watches of folders a hinted pass found gone, and keeps them while only files change', async () => {
+    const { src, hinted, a, sa } = await pair();
+    for (const d of ['k/a', 'k/b', 'g/a', 'g/b']) await mkdir(join(src, d), { recursive: true });
+    await writeFile(join(src, 'k/a/f'), 'f');
+    await hinted.pass(sa);
+    assert.equal(hinted.watchedFolders(), 7, 'the root and six folders');
+    await writeFile(join(src, 'k/a/f'), 'changed');
+    await settle();
+    await hinted.pass(sa);
+    assert.equal(hinted.lastPass().full, false);
+    assert.equal(hinted.watchedFolders(), 7);
+    await rm(join(src, 'g'), { recursive: true });
+    await settle();
+    await hinted.pass(sa);
+    assert.equal(hinted.lastPass().full, false);
+    assert.equal(hinted.watchedFolders(), 4, 'the watches of g, g/a and g/b are closed');
+    await writeFile(join(src, 'k/b/new'), 'n');
+    await settle();
+    await hinted.pass(sa);
+    assert.deepEqual(await diffTrees(src, a), []);
+    hinted.close();
+  });
+
   it('looks only at a written file, and lists the folder again only when its entries change', async () => {
     const { src, hinted, a, sa } = await pair();
     await mkdir(join(src, 'big'));

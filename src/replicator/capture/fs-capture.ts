@@ -297,15 +297,10 @@ export class FsCapture implements VolumeCapture {
   }
 
   async sizeBytes(): Promise<number> {
-    let view: ReadonlyMap<string, Seen> | undefined = this.view;
-    if (view === undefined) {
-      const walked = new Map<string, Seen>();
-      await scanTree(this.root, '', walked, newCounts());
-      view = walked;
-    }
-    let total = 0;
-    for (const s of view.values()) if (s.type === 'file') total += s.size;
-    return total;
+    if (this.view !== undefined) return this.view.fileBytes;
+    const walked = new TouchMap();
+    await scanTree(this.root, '', walked, newCounts());
+    return walked.fileBytes;
   }
 
   close(): void {
@@ -404,11 +399,13 @@ export class FsCapture implements VolumeCapture {
       this.view = undefined;
       await this.rescan(view, hinted, moved ?? hinted, counts, options);
     }
-    if (hints !== undefined) {
+    // The watches follow the folders: only when one came, went or moved is there anything to tell.
+    if (hints !== undefined && (full || view.foldersChanged)) {
       const folders = new Map<string, string>([[rootInode, '']]);
       for (const [p, s] of view) if (s.type === 'dir') folders.set(s.inode, p);
       hints.retain(folders);
     }
+    view.foldersChanged = false;
     return { full, view };
   }
 
@@ -416,11 +413,11 @@ export class FsCapture implements VolumeCapture {
    * Patches a view where hints point: the paths; for those created, removed or moved (`moved`),
    * their folders and what those folders list too.
    */
-  private async rescan(view: Map<string, Seen>, hinted: Set<string>, moved: Set<string>, counts: ScanCounts, options: ScanOptions): Promise<void> {
+  private async rescan(view: TouchMap, hinted: Set<string>, moved: Set<string>, counts: ScanCounts, options: ScanOptions): Promise<void> {
     const targets = new Set<string>();
     const folders = new Set<string>();
     // A file with several names changes under all of them, but is hinted under one.
-    for (const [p, s] of view) if (s.type === 'file' && s.nlink > 1) targets.add(p);
+    for (const p of view.linked) targets.add(p);
     for (const h of hinted) {
       targets.add(h);
       if (!moved.has(h)) continue;
@@ -450,6 +447,7 @@ export class FsCapture implements VolumeCapture {
         else await this.place(view, t, s, counts, options);
       }
     }
+    if (folders.size === 0) return;
     const children = new Map<string, string[]>();
     for (const k of view.keys()) {
       const parent = parentOf(k);

@@ -241,17 +241,45 @@ export async function scanTree(root: string, rel: string, out: Map<string, Seen>
  * it (see FsCapture.look).
  */
 export class TouchMap extends Map<string, Seen> {
-  // Made empty only: given entries, Map's constructor would call set() before `touched` exists.
+  // Made empty only: given entries, Map's constructor would call set() before the fields exist.
   readonly touched = new Set<string>();
+  // Kept as entries come and go, so a hinted pass costs what changed, not what the view holds:
+  // walking 20k entries a pass was most of the look, and its garbage most of the pass's page faults.
+  /** Files with more than one name. */
+  readonly linked = new Set<string>();
+  /** Bytes of the files in the view. */
+  fileBytes = 0;
+  /** A folder came, went or was replaced since the caller last cleared this (what change hints' watches follow). */
+  foldersChanged = false;
 
   override set(path: string, seen: Seen): this {
     this.touched.add(path);
+    this.account(path, super.get(path), seen);
     return super.set(path, seen);
   }
 
   override delete(path: string): boolean {
     this.touched.add(path);
+    this.account(path, super.get(path), undefined);
     return super.delete(path);
+  }
+
+  override clear(): void {
+    for (const path of this.keys()) this.touched.add(path);
+    super.clear();
+    this.linked.clear();
+    this.fileBytes = 0;
+    this.foldersChanged = true;
+  }
+
+  private account(path: string, was: Seen | undefined, now: Seen | undefined): void {
+    if (was?.type === 'file') this.fileBytes -= was.size;
+    if (now?.type === 'file') this.fileBytes += now.size;
+    if (now?.type === 'file' && now.nlink > 1) this.linked.add(path);
+    else if (was?.type === 'file' && was.nlink > 1) this.linked.delete(path);
+    const wasDir = was?.type === 'dir' ? was.inode : undefined;
+    const nowDir = now?.type === 'dir' ? now.inode : undefined;
+    if (wasDir !== nowDir) this.foldersChanged = true;
   }
 }
 
