@@ -1,7 +1,8 @@
 // Journal ingest of incompressible 64 KiB records against dd's fsync'd sequential write of the
 // same amount, in the same folder. The disk is shared with whatever else runs, so only neighbours
 // compare: each journal run has a dd run next to it, their order alternating from one round to
-// the next, and `sync` runs before each timed run so neither pays for the other's writeback.
+// the next, and `sync` runs before each timed run so neither pays for the other's writeback
+// (primePages says what else comes before each).
 // Every figure is the median of RUNS rounds; the ratio to dd is the median of the neighbours'
 // ratios. The steady-state row is a journal as it runs for months: history kept, the oldest
 // segments dropped and their files reused for new ones.
@@ -42,28 +43,32 @@ const CONFIGS = [
   { label: 'batches of 16, 8 in flight', batch: 16, inflight: 8, steady: false },
   { label: 'batches of 64, 4 in flight', batch: 64, inflight: 4, steady: false },
   { label: 'one record a call, 64 in flight', batch: 1, inflight: 64, steady: false },
+  { label: 'batches of 16, 32 in flight (the sender\'s 32 MiB window)', batch: 16, inflight: 32, steady: false },
   { label: 'batches of 16, 8 in flight, steady state', batch: 16, inflight: 8, steady: true },
 ] as const;
 
 const median = (xs: readonly number[]): number => percentile(xs, 50);
 
-/**
- * Pages this VM's kernel frees go back to its host (free page reporting) a few seconds later, and
- * the first write to such a page costs ~9 µs: page-cache writes into it run at ~420 MB/s against
- * several GB/s into pages freed a moment ago. Which of the two a run gets would otherwise depend on
- * how long the run before it took to finish and flush; after this wait every timed run, dd's and
- * the journal's alike, starts with the same memory: none of it freed recently.
- */
-const SETTLE_MS = 5_000;
-
-async function settle(): Promise<void> {
-  run('sync', []);
-  await new Promise((res) => setTimeout(res, SETTLE_MS));
-}
-
 function run(cmd: string, args: string[]): void {
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.error?.message ?? r.stderr.toString().trim()}`);
+}
+
+/**
+ * Pages this VM's kernel frees go back to its host (free page reporting) a few seconds later, and
+ * the first write to such a page costs ~9 µs: page-cache writes into it ran at ~420 MB/s, against
+ * several GB/s into pages freed a moment before. Which kind a run got depended on what ran before
+ * it and how long reporting took (after the delta benchmark frees gigabytes, longer than any fixed
+ * wait), and swung the ratio to dd from 0.3 to 1.5. So before each timed run, dd's and the
+ * journal's alike, as much as it will write is written to a scratch file and deleted (never
+ * flushed: deleting dirty pages drops them): the run then writes into pages freed a moment ago, as
+ * on a machine whose memory has all been used before (bare metal, a VM that has run a while).
+ */
+function primePages(dir: string, mib: number): void {
+  run('sync', []);
+  const scratch = join(dir, 'prime.scratch');
+  run('dd', ['if=/dev/zero', `of=${scratch}`, 'bs=1M', `count=${mib}`]);
+  run('rm', ['-f', scratch]);
 }
 
 export async function journalBench(dir: string, bytes: number, log: (s: string) => void): Promise<JournalResult> {
@@ -73,8 +78,8 @@ export async function journalBench(dir: string, bytes: number, log: (s: string) 
   const out = join(dir, 'dd.out');
   run('dd', ['if=/dev/urandom', `of=${src}`, 'bs=1M', `count=${mib}`]);
 
-  const ddRun = async (): Promise<number> => {
-    await settle();
+  const ddRun = (): number => {
+    primePages(dir, mib);
     const t0 = performance.now();
     run('dd', [`if=${src}`, `of=${out}`, 'bs=1M', 'conv=fdatasync']);
     const seconds = (performance.now() - t0) / 1000;
@@ -118,7 +123,7 @@ export async function journalBench(dir: string, bytes: number, log: (s: string) 
         await ingest(first, warm);
         first += warm;
       }
-      await settle();
+      primePages(dir, mib);
       const syncs0 = j.stats().syncs;
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
@@ -137,9 +142,9 @@ export async function journalBench(dir: string, bytes: number, log: (s: string) 
   for (let round = 0; round < RUNS; round++) {
     for (const [i, c] of CONFIGS.entries()) {
       const ddFirst = round % 2 === 0;
-      const d1 = ddFirst ? await ddRun() : undefined;
+      const d1 = ddFirst ? ddRun() : undefined;
       const j = await journalRun(`j-${round}-${i}`, c.batch, c.inflight, c.steady);
-      const ddSeconds = d1 ?? (await ddRun());
+      const ddSeconds = d1 ?? ddRun();
       dd.push(ddSeconds);
       const row = rows[i];
       row?.seconds.push(j.seconds);
