@@ -378,15 +378,17 @@ export class FsCapture implements VolumeCapture {
     const hints = this.hints;
     const rootInode = hints === undefined ? '' : inodeOf(await lstat(this.root, { bigint: true }));
     let view: TouchMap;
-    const options: ScanOptions =
-      hints === undefined
-        ? {}
-        : {
-            onFolder: (rel, inode) => {
-              const known = rel === '' ? rootInode : (inode ?? view.get(rel)?.inode);
-              if (known !== undefined) hints.folder(rel, known);
-            },
-          };
+    const options: ScanOptions = {};
+    if (hints !== undefined) {
+      options.onFolder = (rel, inode) => {
+        const known = rel === '' ? rootInode : (inode ?? view.get(rel)?.inode);
+        if (known !== undefined) hints.folder(rel, known);
+      };
+    }
+    if (this.hashWorkers > 0 && !this.closed) {
+      const pool = this.hashPool();
+      options.lookMany = (paths) => pool.look(paths);
+    }
     if (full) {
       this.passesSinceFull = 0;
       view = new TouchMap();

@@ -180,7 +180,15 @@ export interface ScanOptions {
   flat?: boolean;
   /** Called for each folder (with its inode when known) before it is listed. */
   onFolder?: (rel: string, inode: string | undefined) => void;
+  /**
+   * Looks at many paths (absolute) at once, results in order: a hash worker's batch (HashPool.look).
+   * Without it, a folder's entries are looked at here, a few side by side.
+   */
+  lookMany?: (abs: string[]) => Promise<Looked[]>;
 }
+
+/** Entries of one folder looked at in one lookMany call, at most. */
+const LOOK_MANY = 256;
 
 /**
  * Adds everything under folder `rel` ('' = the root) to `out`, recursively unless `flat`.
@@ -217,11 +225,18 @@ export async function scanTree(root: string, rel: string, out: Map<string, Seen>
     }
     children.push(path);
   }
-  // lstat a folder's entries a few at a time: one at a time is bound by thread-pool round trips.
+  // A folder's entries are looked at in batches on a hash worker, or a few at a time here: one at
+  // a time is bound by thread-pool round trips.
   const dirs: string[] = [];
-  for (let i = 0; i < children.length; i += 32) {
-    const batch = children.slice(i, i + 32);
-    const seen = await Promise.all(batch.map((p) => scanOne(root, p, counts)));
+  const lookMany = options.lookMany;
+  const step = lookMany === undefined ? 32 : LOOK_MANY;
+  for (let i = 0; i < children.length; i += step) {
+    const batch = children.slice(i, i + step);
+    const seen =
+      lookMany === undefined
+        ? await Promise.all(batch.map((p) => scanOne(root, p, counts)))
+        : (await lookMany(batch.map((p) => absOf(root, p)))).map((l) => counted(l, counts));
+    if (seen.length !== batch.length) throw new Error(`looked at ${seen.length} of ${batch.length} entries of ${abs}`);
     seen.forEach((s, k) => {
       const p = batch[k];
       if (s === undefined || p === undefined) return;
