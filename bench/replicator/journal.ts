@@ -92,7 +92,8 @@ export async function journalBench(dir: string, bytes: number, log: (s: string) 
   const count = total / RECORD;
 
   const historyRecords = HISTORY / RECORD;
-  // Retention drops through applied checkpoints now and then, not after every append: here, once a segment's worth is out of the history.
+  // Retention drops through applied checkpoints now and then, not after every append: here, once
+  // a segment's worth is out of the history.
   const segmentRecords = (64 * MiB) / RECORD;
   const journalRun = async (name: string, batchRecords: number, inflight: number, steady: boolean): Promise<{ seconds: number; syncs: number; cpuSeconds: number }> => {
     const jdir = join(dir, name);

@@ -149,7 +149,8 @@ export class Journal {
       const state = await recover(abs, counter, options.log);
       j = new Journal(abs, segmentBytes, spareSegments, options.log, state);
       j.counter.syncs = counter.syncs;
-      while (j.spares.length > spareSegments) await unlinkIfThere(j.spares.shift() ?? '');
+      // Oldest first: the newest spares are likelier to be in the page cache still.
+      for (const extra of j.spares.splice(0, Math.max(0, j.spares.length - spareSegments))) await unlinkIfThere(extra);
       j.indexFh = await open(join(abs, INDEX_FILE), 'r+');
       const last = j.segments.at(-1);
       if (last !== undefined) {
