@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, open as openFile, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { cp, mkdir, open as openFile, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JournalCorruptError, JournalError, type JournalLogger } from './journal.ts';
 import { Journal } from './journal.ts';
@@ -184,6 +184,26 @@ describe('Journal spare segments', () => {
       assert.equal((await stat(join(dir, segmentName(101)))).size, 0);
       await k.append(recs(101, 120));
       assert.deepEqual(await readAll(k, 61, 120), recs(61, 120));
+      await k.close();
+    }));
+
+  it('is broken, acknowledging nothing, when a spare cannot be opened as the next segment', () =>
+    withDir(async (dir) => {
+      const j = await withSpares(dir);
+      for (const name of await files(dir, '.spare')) {
+        await unlink(join(dir, name));
+        await mkdir(join(dir, name)); // renamed into place, then refused by open
+      }
+      await assert.rejects(j.append(recs(101, 110)), (err: unknown) => err instanceof JournalError && err.code === 'Broken' && /EISDIR/.test(err.message));
+      const durable = j.durableSeq; // what fitted in the live segment
+      assert.ok(durable >= 100 && durable < 110, `durable through ${durable}`);
+      await j.close();
+      await rm(join(dir, segmentName(durable + 1)), { recursive: true });
+      for (const name of await files(dir, '.spare')) await rm(join(dir, name), { recursive: true });
+      const k = await Journal.open(dir, { segmentBytes: SEG });
+      assert.equal(k.durableSeq, durable);
+      await k.append(recs(durable + 1, 110));
+      assert.deepEqual(await readAll(k, 61, 110), recs(61, 110));
       await k.close();
     }));
 
