@@ -17,7 +17,7 @@ import { HashPool } from './hash-pool.ts';
 import { fdInside, fileStat, readSmallFile, type FileStat, type SmallRead } from './small-files.ts';
 import { ChangeHints } from './change-hints.ts';
 import { findRenames } from './fs-renames.ts';
-import { absOf, counted, dropSubtree, inodeOf, isGone, newCounts, parentOf, scanOne, scanTree, TouchMap, type Looked, type ScanCounts, type ScanOptions, type Seen } from './fs-scan.ts';
+import { absOf, counted, dropSubtree, inodeOf, isGone, LOOK_MANY, newCounts, parentOf, scanOne, scanTree, TouchMap, type Looked, type ScanCounts, type ScanOptions, type Seen } from './fs-scan.ts';
 import { CaptureError, SinkStopped, type PassResult, type RecordSink, type VolumeCapture } from './volume-capture.ts';
 
 export interface FsCaptureOptions {
@@ -81,8 +81,6 @@ const BATCH_FILES = 16;
 const BATCH_BYTES = 2 * 1024 * 1024;
 const AHEAD_FILES = 64;
 const AHEAD_BYTES = 8 * 1024 * 1024;
-/** Paths a hinted pass has a hash worker look at in one message. */
-const LOOK_BATCH = 256;
 
 interface PassContext {
   sink: RecordSink;
@@ -431,15 +429,15 @@ export class FsCapture implements VolumeCapture {
     // Shallowest first (a folder's new type decides what is under it), the paths of one depth
     // side by side: they are siblings or cousins, and one at a time is bound by thread-pool
     // round trips. Those under folders the view knows are looked at on a hash worker in batches.
+    const lookMany = options.lookMany;
     for (const level of byDepth(targets)) {
-      const pool = this.hashWorkers > 0 && !this.closed ? this.hashPool() : undefined;
       const known: string[] = [];
       const rest: string[] = [];
-      for (const t of level) (pool !== undefined && parentsOf(t).every((p) => view.get(p)?.type === 'dir') ? known : rest).push(t);
+      for (const t of level) (lookMany !== undefined && parentsOf(t).every((p) => view.get(p)?.type === 'dir') ? known : rest).push(t);
       await inBatches(rest, (t) => this.restat(view, t, counts, options));
-      if (pool === undefined || known.length === 0) continue;
+      if (lookMany === undefined || known.length === 0) continue;
       const batches: Promise<Looked[]>[] = [];
-      for (let i = 0; i < known.length; i += LOOK_BATCH) batches.push(pool.look(known.slice(i, i + LOOK_BATCH).map((t) => absOf(this.root, t))));
+      for (let i = 0; i < known.length; i += LOOK_MANY) batches.push(lookMany(known.slice(i, i + LOOK_MANY).map((t) => absOf(this.root, t))));
       const looked = (await Promise.all(batches)).flat();
       for (const [i, t] of known.entries()) {
         const l = looked[i];

@@ -187,8 +187,8 @@ export interface ScanOptions {
   lookMany?: (abs: string[]) => Promise<Looked[]>;
 }
 
-/** Entries of one folder looked at in one lookMany call, at most. */
-const LOOK_MANY = 256;
+/** Paths looked at in one lookMany call (one message to a hash worker), at most. */
+export const LOOK_MANY = 256;
 
 /**
  * Adds everything under folder `rel` ('' = the root) to `out`, recursively unless `flat`.
