@@ -41,6 +41,7 @@ export const VPGSizing = z.strictObject({
   replicaBytes: bytes('Space the replica takes on the recovery site (the protected size).'),
   journal: z.strictObject({
     projectedBytes: bytes('Journal size the configured history takes at the average change rate.'),
+    fileOverheadBytes: bytes('What the journal\'s files hold beyond its records, at most: spare segments kept for reuse and the oldest segment partly applied. Counted in the space figures.'),
     historyHours: z.number().min(0).describe('The configured history, in hours.'),
     hardLimitBytes: bytes('The journal hard limit in bytes; absent when Unlimited.').optional(),
     warningBytes: bytes('The journal warning threshold in bytes, if any.').optional(),
@@ -59,11 +60,11 @@ export const VPGSizing = z.strictObject({
   }).describe('What a live failover or move takes on the recovery site.'),
   reverseProtection: z.strictObject({
     replicaBytes: bytes('The reverse replica on the protected site\'s VRA (seeded from the old volumes).'),
-    journalBytes: bytes('The reverse journal for the configured history, at most the hard limit.'),
+    journalBytes: bytes('The reverse journal for the configured history, at most the hard limit, plus its files\' overhead.'),
     totalBytes: bytes('Both.'),
   }).optional().describe('Extra space the protected site needs after a failover with reverse protection (failback).'),
   recoverySite: z.strictObject({
-    steadyBytes: bytes('Replica and journal (the projection, or the hard limit when smaller: the journal never passes it).'),
+    steadyBytes: bytes('Replica and journal (the projection, or the hard limit when smaller: the journal never passes it; plus its files\' overhead).'),
     duringTestBytes: bytes('Steady, plus a failover test\'s volumes and scratch.'),
   }).describe('Space on the recovery site.'),
   protectedSite: z.strictObject({

@@ -9,6 +9,8 @@ import { total } from './total.ts';
 import { SizingError } from './types.ts';
 
 const TB = 10 ** 12;
+// The journal's segment files beyond its records (spares, the oldest partly applied): 256 MiB.
+const FILES = 256 * 2 ** 20;
 
 const estate: DailyChangeFigures = {
   protectedBytes: 403 * TB,
@@ -59,14 +61,14 @@ describe('the estate: 403 TB, 10 % a day, 24 h, 2:1, failback, RPO 300 s', () =>
   });
 
   it('needs 403 TB + 20.15 TB on the recovery site, 806 TB more during a test', () => {
-    assert.equal(r.recoverySite.steadyBytes, 403 * TB + 20_150_000_000_000);
-    assert.equal(r.recoverySite.duringTestBytes, 403 * TB + 20_150_000_000_000 + 2 * 403 * TB);
+    assert.equal(r.recoverySite.steadyBytes, 403 * TB + 20_150_000_000_000 + FILES);
+    assert.equal(r.recoverySite.duringTestBytes, 403 * TB + 20_150_000_000_000 + FILES + 2 * 403 * TB);
   });
 
   it('needs 403 TB + 20.15 TB on the protected site after a failover with reverse protection', () => {
     // The reverse replica is a copy of the old volumes; its journal grows as the forward one did.
-    assert.deepEqual(r.reverseProtection, { replicaBytes: 403 * TB, journalBytes: 20_150_000_000_000, totalBytes: 423_150_000_000_000 });
-    assert.equal(r.protectedSite.afterFailoverBytes, 423_150_000_000_000);
+    assert.deepEqual(r.reverseProtection, { replicaBytes: 403 * TB, journalBytes: 20_150_000_000_000 + FILES, totalBytes: 423_150_000_000_000 + FILES });
+    assert.equal(r.protectedSite.afterFailoverBytes, 423_150_000_000_000 + FILES);
   });
 
   it('holds 48 h of history under a hard limit of 10 % of the protected size (40.3 TB), half of it used', () => {
@@ -89,10 +91,11 @@ describe('the estate: 403 TB, 10 % a day, 24 h, 2:1, failback, RPO 300 s', () =>
     assert.ok(Math.abs((tight.journal.historyHoursAtHardLimit ?? NaN) - 19.2) < 1e-9);
     assert.equal(tight.journal.exceedsHardLimit, true);
     assert.equal(tight.journal.exceedsWarning, true);
-    // The projection stays 20.15 TB; the space is the limit: 403 + 16.12 TB on each site.
+    // The projection stays 20.15 TB; the space is the limit: 403 + 16.12 TB (and the journal's
+    // files) on each site.
     assert.equal(tight.journal.projectedBytes, 20_150_000_000_000);
-    assert.equal(tight.recoverySite.steadyBytes, 419_120_000_000_000);
-    assert.equal(tight.protectedSite.afterFailoverBytes, 419_120_000_000_000);
+    assert.equal(tight.recoverySite.steadyBytes, 419_120_000_000_000 + FILES);
+    assert.equal(tight.protectedSite.afterFailoverBytes, 419_120_000_000_000 + FILES);
   });
 
   it('holds 11.9 h under a 10 TB hard limit', () => {
@@ -116,8 +119,8 @@ describe('the estate: 403 TB, 10 % a day, 24 h, 2:1, failback, RPO 300 s', () =>
     assert.equal(t.vpgs, 2);
     assert.equal(t.protectedBytes, 806 * TB);
     assert.equal(t.journalProjectedBytes, 2 * 20_150_000_000_000);
-    // Failback only for the first: 423.15 TB.
-    assert.equal(t.reverseProtectionBytes, 423_150_000_000_000);
+    // Failback only for the first: 423.15 TB and its journal's files.
+    assert.equal(t.reverseProtectionBytes, 423_150_000_000_000 + FILES);
     assert.equal(t.wan.averageBitsPerSecond, 2 * 1_865_740_741);
   });
 });

@@ -8,6 +8,8 @@ import { SizingError, type SizingInput } from './types.ts';
 const GB = 1e9;
 const TB = 1e12;
 const GiB = 2 ** 30;
+// The journal's segment files beyond its records (spares, the oldest partly applied): 256 MiB.
+const FILES = 256 * 2 ** 20;
 
 /** A database VPG of 500 GB, measured: 2 GB/h raw on average, its busiest 5 minutes at 12 GB/h. */
 const db: SizingInput = {
@@ -48,9 +50,11 @@ describe('estimate: a 500 GB database, 150 GiB hard limit, no failback', () => {
 
   it('needs the replica and journal on the recovery site, and twice the protected size more during a test', () => {
     assert.equal(r.replicaBytes, 500 * GB);
-    // 500 GB + 19.2 GB = 519.2 GB; during a test 500 GB of claims and 500 GB of scratch more.
-    assert.equal(r.recoverySite.steadyBytes, 519_200_000_000);
-    assert.equal(r.recoverySite.duringTestBytes, 1_519_200_000_000);
+    // 500 GB + 19.2 GB + the journal's files = 519.2 GB + 256 MiB; during a test 500 GB of
+    // claims and 500 GB of scratch more.
+    assert.equal(r.journal.fileOverheadBytes, FILES);
+    assert.equal(r.recoverySite.steadyBytes, 519_200_000_000 + FILES);
+    assert.equal(r.recoverySite.duringTestBytes, 1_519_200_000_000 + FILES);
     assert.deepEqual(r.failoverTest, { claimBytes: 500 * GB, scratchBytes: 500 * GB });
     assert.deepEqual(r.failover, { claimBytes: 500 * GB, scratchBytes: 500 * GB });
   });
@@ -93,13 +97,14 @@ describe('estimate: a 1 TB VPG over a Percent hard limit, with failback', () => 
   });
 
   it('counts the journal at the hard limit, the most it can hold, in the space both sites need', () => {
-    // Recovery site: 1 TB replica + 500 GB journal (not 720 GB: the VRA stops it at the limit).
-    assert.equal(r.recoverySite.steadyBytes, 1500 * GB);
+    // Recovery site: 1 TB replica + 500 GB journal (not 720 GB: the VRA stops it at the limit)
+    // + its files.
+    assert.equal(r.recoverySite.steadyBytes, 1500 * GB + FILES);
     // + 1 TB of test claims + 1 TB of scratch.
-    assert.equal(r.recoverySite.duringTestBytes, 3500 * GB);
+    assert.equal(r.recoverySite.duringTestBytes, 3500 * GB + FILES);
     // After a failover the reverse VPG keeps a 1 TB replica and a journal under the same limit.
-    assert.deepEqual(r.reverseProtection, { replicaBytes: 1 * TB, journalBytes: 500 * GB, totalBytes: 1500 * GB });
-    assert.equal(r.protectedSite.afterFailoverBytes, 1500 * GB);
+    assert.deepEqual(r.reverseProtection, { replicaBytes: 1 * TB, journalBytes: 500 * GB + FILES, totalBytes: 1500 * GB + FILES });
+    assert.equal(r.protectedSite.afterFailoverBytes, 1500 * GB + FILES);
   });
 
   it('needs the average to hold the RPO when nothing bursts', () => {

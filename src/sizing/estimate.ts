@@ -3,6 +3,7 @@
 // sent (compressed) for the configured history; a test or failover restores full copies through
 // scratch exports; reverse protection keeps a replica and journal on the old protected site; the
 // WAN carries the compressed change.
+import { fileOverheadBytes } from '../replicator/journal/footprint.ts';
 import type { HardLimit, SizingInput, SizingReport } from './types.ts';
 import { validateInput } from './validate.ts';
 
@@ -52,12 +53,15 @@ export function estimate(input: SizingInput): SizingReport {
   const projected = roundUp(averageCompressed * input.historyHours);
   const hard = limitBytes(input.hardLimit, p);
   const warning = warningBytes(input, hard);
-  // The journal never passes the hard limit: the VRA applies the oldest records to the replica early.
-  const journalSpace = hard === undefined ? projected : Math.min(projected, hard);
+  // The journal's records never pass the hard limit (the VRA applies the oldest to the replica
+  // early); its files hold a little more: spare segments, and the oldest segment partly applied.
+  const fileOverhead = fileOverheadBytes();
+  const journalSpace = (hard === undefined ? projected : Math.min(projected, hard)) + fileOverhead;
   const full = roundUp(p);
 
   const journal: SizingReport['journal'] = {
     projectedBytes: projected,
+    fileOverheadBytes: fileOverhead,
     historyHours: input.historyHours,
     exceedsHardLimit: hard !== undefined && projected > hard,
     exceedsWarning: warning !== undefined && projected > warning,

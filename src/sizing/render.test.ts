@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import { renderReport, renderTotals } from './render.ts';
 import type { SizingReport, SizingTotals } from './types.ts';
 
+// The journal's segment files beyond its records: 256 MiB.
+const FILES = 268_435_456;
+
 // The estate's report (403 TB, 10 % a day, 2:1, 24 h, failback), its figures written out.
 const estate: SizingReport = {
   protectedBytes: 403e12,
@@ -12,12 +15,12 @@ const estate: SizingReport = {
     peakCompressedBytesPerHour: 839_583_333_334, dailyChangePercent: 10, compressionRatio: 2,
   },
   replicaBytes: 403e12,
-  journal: { projectedBytes: 20_150_000_000_000, historyHours: 24, exceedsHardLimit: false, exceedsWarning: false },
+  journal: { projectedBytes: 20_150_000_000_000, fileOverheadBytes: FILES, historyHours: 24, exceedsHardLimit: false, exceedsWarning: false },
   failoverTest: { claimBytes: 403e12, scratchBytes: 403e12 },
   failover: { claimBytes: 403e12, scratchBytes: 403e12 },
-  reverseProtection: { replicaBytes: 403e12, journalBytes: 20_150_000_000_000, totalBytes: 423_150_000_000_000 },
-  recoverySite: { steadyBytes: 423_150_000_000_000, duringTestBytes: 1_229_150_000_000_000 },
-  protectedSite: { afterFailoverBytes: 423_150_000_000_000 },
+  reverseProtection: { replicaBytes: 403e12, journalBytes: 20_150_000_000_000 + FILES, totalBytes: 423_150_000_000_000 + FILES },
+  recoverySite: { steadyBytes: 423_150_000_000_000 + FILES, duringTestBytes: 1_229_150_000_000_000 + FILES },
+  protectedSite: { afterFailoverBytes: 423_150_000_000_000 + FILES },
   wan: { averageBitsPerSecond: 1_865_740_741, peakBitsPerSecond: 1_865_740_741, rpoBitsPerSecond: 1_865_740_741, rpoSeconds: 300 },
 };
 
@@ -28,10 +31,10 @@ describe('renderReport', () => {
     assert.match(text, /^Change: +10% of the protected size a day: 1\.68 TB\/h on average, peak 1\.68 TB\/h; compression 2:1: 839\.59 GB\/h on average/m);
     assert.match(text, /^Replica: +403 TB on the recovery site/m);
     assert.match(text, /^Journal: +20\.15 TB projected for 1d of history \(hard limit: unlimited\)$/m);
-    assert.match(text, /^Recovery site: +423\.15 TB \(replica \+ journal of 20\.15 TB\); 1\.23 PB during a failover test$/m);
+    assert.match(text, /^Recovery site: +423\.16 TB \(replica \+ journal of 20\.16 TB, of which up to 268\.44 MB is segment files beyond the records: spares kept for reuse, the oldest partly applied\); 1\.23 PB during a failover test$/m);
     assert.match(text, /^Failover test: +403 TB of claims in the test namespace \+ 403 TB of scratch on the recovery VRA's volume while they restore$/m);
     assert.match(text, /^Failover: +403 TB of claims in the recovery namespace \+ 403 TB of scratch/m);
-    assert.match(text, /^Failback: +423\.15 TB more on the protected site after a failover \(reverse replica 403 TB \+ journal 20\.15 TB\)$/m);
+    assert.match(text, /^Failback: +423\.16 TB more on the protected site after a failover \(reverse replica 403 TB \+ journal 20\.16 TB\)$/m);
     assert.match(text, /^WAN: +1\.87 Gbit\/s on average, 1\.87 Gbit\/s at the peak; 1\.87 Gbit\/s holds the RPO target of 5m through the peak/m);
     assert.doesNotMatch(text, /Notes:/);
   });
@@ -85,7 +88,7 @@ describe('renderTotals', () => {
     const text = renderTotals(totals);
     assert.match(text, /^VPGs: +2 with figures; 1 over its journal hard limit$/m);
     assert.match(text, /^Protected: +806 TB/m);
-    assert.match(text, /^Recovery site: +846\.3 TB \(replicas 806 TB \+ journals, projected at 40\.3 TB, each at most its hard limit\)$/m);
+    assert.match(text, /^Recovery site: +846\.3 TB \(replicas 806 TB \+ journals, projected at 40\.3 TB, each at most its hard limit, plus its segment files' overhead\)$/m);
     assert.match(text, /^Failover tests: +1\.62 PB of claims and scratch with every VPG tested at once; 2\.46 PB on the recovery site then$/m);
     assert.match(text, /^Failback: +423\.15 TB more on the protected sites/m);
     assert.match(text, /^WAN: +3\.74 Gbit\/s on average; 3\.74 Gbit\/s at the peak and 3\.74 Gbit\/s to hold the RPO targets, summed as if every VPG peaked at once \(conservative\)$/m);

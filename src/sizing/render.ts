@@ -47,7 +47,8 @@ export function renderReport(r: SizingReport, options: RenderOptions = {}): stri
       + `${compression}: ${rateText(c.averageCompressedBytesPerHour)} on average, peak ${rateText(c.peakCompressedBytesPerHour)} sent`],
     ['Replica', `${bytesText(r.replicaBytes)} on the recovery site (a full copy of the protected volumes)`],
     ['Journal', journalText(r)],
-    ['Recovery site', `${bytesText(r.recoverySite.steadyBytes)} (replica + journal of ${bytesText(journalSpace)}); ${bytesText(r.recoverySite.duringTestBytes)} during a failover test`],
+    ['Recovery site', `${bytesText(r.recoverySite.steadyBytes)} (replica + journal of ${bytesText(journalSpace)}, of which up to ${bytesText(r.journal.fileOverheadBytes)} `
+      + `is segment files beyond the records: spares kept for reuse, the oldest partly applied); ${bytesText(r.recoverySite.duringTestBytes)} during a failover test`],
     ['Failover test', `${bytesText(r.failoverTest.claimBytes)} of claims in the test namespace + ${bytesText(r.failoverTest.scratchBytes)} of scratch on the recovery VRA's volume while they restore`],
     ['Failover', `${bytesText(r.failover.claimBytes)} of claims in the recovery namespace + ${bytesText(r.failover.scratchBytes)} of scratch on the recovery VRA's volume while they restore`],
     ['Failback', reverse === undefined
@@ -63,7 +64,7 @@ export function renderTotals(t: SizingTotals, options: RenderOptions = {}): stri
   return aligned([
     ['VPGs', `${String(t.vpgs)} with figures; ${over}`],
     ['Protected', `${bytesText(t.protectedBytes)} (${UNITS_NOTE})`],
-    ['Recovery site', `${bytesText(t.recoverySiteSteadyBytes)} (replicas ${bytesText(t.replicaBytes)} + journals, projected at ${bytesText(t.journalProjectedBytes)}, each at most its hard limit)`],
+    ['Recovery site', `${bytesText(t.recoverySiteSteadyBytes)} (replicas ${bytesText(t.replicaBytes)} + journals, projected at ${bytesText(t.journalProjectedBytes)}, each at most its hard limit, plus its segment files' overhead)`],
     ['Failover tests', `${bytesText(t.failoverTestBytes)} of claims and scratch with every VPG tested at once; ${bytesText(t.recoverySiteDuringTestBytes)} on the recovery site then`],
     ['Failback', t.reverseProtectionBytes === 0
       ? 'no VPG wants it: nothing more on the protected sites after failovers'

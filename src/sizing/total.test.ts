@@ -5,6 +5,8 @@ import { estimate } from './estimate.ts';
 import { total } from './total.ts';
 
 const GB = 1e9;
+// Each journal's segment files beyond its records: 256 MiB.
+const FILES = 256 * 2 ** 20;
 
 describe('total', () => {
   // a: 100 GB, 1 GB/h raw 2:1 (0.5 GB/h sent), peak 4 GB/h raw (2 GB/h sent), 24 h, unlimited, failback.
@@ -31,11 +33,11 @@ describe('total', () => {
     assert.equal(t.journalProjectedBytes, 42 * GB);
     // Tests of both at once: (100 + 100) + (50 + 50) GB.
     assert.equal(t.failoverTestBytes, 300 * GB);
-    // Only a wants failback: 100 GB replica + 12 GB journal.
-    assert.equal(t.reverseProtectionBytes, 112 * GB);
-    // a: 100 + 12; b: 50 + 20 (its journal stops at the limit).
-    assert.equal(t.recoverySiteSteadyBytes, 182 * GB);
-    assert.equal(t.recoverySiteDuringTestBytes, 482 * GB);
+    // Only a wants failback: 100 GB replica + 12 GB journal + its files.
+    assert.equal(t.reverseProtectionBytes, 112 * GB + FILES);
+    // a: 100 + 12; b: 50 + 20 (its journal stops at the limit); two journals' files.
+    assert.equal(t.recoverySiteSteadyBytes, 182 * GB + 2 * FILES);
+    assert.equal(t.recoverySiteDuringTestBytes, 482 * GB + 2 * FILES);
   });
 
   it('sums the bandwidth, peaks as if they coincided', () => {

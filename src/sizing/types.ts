@@ -47,6 +47,11 @@ export interface SizingReport {
   journal: {
     /** Average compressed change per hour × the configured history. */
     projectedBytes: number;
+    /**
+     * What the journal's files hold beyond the records the projection and the hard limit count,
+     * at most (spare segments, the oldest segment partly applied): counted in the space figures.
+     */
+    fileOverheadBytes: number;
     historyHours: number;
     /** Absent: Unlimited. */
     hardLimitBytes?: number | undefined;
@@ -64,8 +69,8 @@ export interface SizingReport {
   reverseProtection?: { replicaBytes: number; journalBytes: number; totalBytes: number } | undefined;
   /**
    * Replica + journal, the journal as large as it can get: the projection, or the hard limit when
-   * that is smaller (the VRA applies the oldest records early rather than pass it). During a test,
-   * plus the test's claims and scratch.
+   * that is smaller (the VRA applies the oldest records early rather than pass it), plus its files'
+   * overhead. During a test, plus the test's claims and scratch.
    */
   recoverySite: { steadyBytes: number; duringTestBytes: number };
   /** Reverse replica + journal after a failover with failback wanted; 0 without. */

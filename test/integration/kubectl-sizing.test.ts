@@ -106,8 +106,8 @@ describe('kubectl zcsp sizing', { timeout: 180_000 }, () => {
     assert.match(r.stdout, /^Journal: +20\.15 TB projected for 1d of history \(hard limit: unlimited\)$/m);
     assert.match(r.stdout, /^WAN: +1\.87 Gbit\/s on average, 1\.87 Gbit\/s at the peak; 1\.87 Gbit\/s holds the RPO target of 5m/m);
     assert.match(r.stdout, /^Failover test: +403 TB of claims in the test namespace \+ 403 TB of scratch on the recovery VRA's volume while they restore$/m);
-    assert.match(r.stdout, /^Failback: +423\.15 TB more on the protected site after a failover \(reverse replica 403 TB \+ journal 20\.15 TB\)$/m);
-    assert.match(r.stdout, /^Recovery site: +423\.15 TB \(replica \+ journal of 20\.15 TB\)/m);
+    assert.match(r.stdout, /^Failback: +423\.16 TB more on the protected site after a failover \(reverse replica 403 TB \+ journal 20\.16 TB\)$/m);
+    assert.match(r.stdout, /^Recovery site: +423\.16 TB \(replica \+ journal of 20\.16 TB, of which up to 268\.44 MB is segment files/m);
     assert.equal(r.stderr, '');
   });
 
@@ -124,7 +124,7 @@ describe('kubectl zcsp sizing', { timeout: 180_000 }, () => {
     assert.equal(data.journal.hardLimitBytes, 40_300_000_000_000);
     assert.equal(data.journal.historyHoursAtHardLimit, 48);
     assert.equal(data.wan.averageBitsPerSecond, Math.ceil((20_150_000_000_000 * 8) / 86_400));
-    assert.equal(data.protectedSite.afterFailoverBytes, 423_150_000_000_000);
+    assert.equal(data.protectedSite.afterFailoverBytes, 423_150_000_000_000 + 256 * 2 ** 20);
   });
 
   it('exits 2 with the usage when figures are mixed, unknown or wrong, before anything is sent', async () => {
@@ -164,8 +164,8 @@ describe('kubectl zcsp sizing', { timeout: 180_000 }, () => {
     assert.match(r.stdout, /^Basis: +2d of change measured while replicating since 2025-03-01T00:00:00Z$/m);
     // 5 % of 2 TB a day = 100 GB raw, 50 GB sent and journaled in 24 h; the limit 2 % of 2 TB = 40 GB holds 40 ÷ 50 × 24 = 19.2 h.
     assert.match(r.stdout, /^Journal: +50 GB projected for 1d of history: 125% of the hard limit 40 GB \(warning at 30 GB\)\. OVER THE HARD LIMIT: the journal holds 19h12m of history/m);
-    // Failback: 2 TB replica + the journal, stopped at its 40 GB limit.
-    assert.match(r.stdout, /^Failback: +2\.04 TB more on the protected site after a failover \(reverse replica 2 TB \+ journal 40 GB\)$/m);
+    // Failback: 2 TB replica + the journal, stopped at its 40 GB limit, and its files (256 MiB).
+    assert.match(r.stdout, /^Failback: +2\.05 TB more on the protected site after a failover \(reverse replica 2 TB \+ journal 40\.27 GB\)$/m);
     const json = await zcsp(['sizing', 'web', '-n', NS, '-o', 'json']);
     assert.equal(json.code, 0, show(json));
     assert.deepEqual(JSON.parse(json.stdout), JSON.parse(JSON.stringify(webSizing)));
@@ -176,8 +176,8 @@ describe('kubectl zcsp sizing', { timeout: 180_000 }, () => {
     const r = await zcsp(['sizing', '--zorg', 'acme']);
     assert.equal(r.code, 0, show(r));
     assert.match(r.stdout, /^Zorg: +acme\nTotals: +the Zorg's status \(every VPG of the Zorg\)\nVPGs: +1 with figures; 1 over its journal hard limit$/m);
-    assert.match(r.stdout, /^Failback: +2\.04 TB more on the protected sites/m);
-    assert.match(r.stdout, /^acme +web +2 TB +5% +50 GB \(125% of limit!\) +2\.04 TB +4 TB +2\.04 TB +/m);
+    assert.match(r.stdout, /^Failback: +2\.05 TB more on the protected sites/m);
+    assert.match(r.stdout, /^acme +web +2 TB +5% +50 GB \(125% of limit!\) +2\.05 TB +4 TB +2\.05 TB +/m);
     assert.match(r.stdout, /^acme +db +- .* not yet$/m);
     assert.equal(r.stderr, `skipped namespace ${HIDDEN_NS}: you may not list its VPGs\n`);
   });
@@ -192,8 +192,8 @@ describe('kubectl zcsp sizing', { timeout: 180_000 }, () => {
     const r = await zcsp(['sizing', '--site', 'dr'], cluster.kubeconfigPath);
     assert.equal(r.code, 0, show(r));
     assert.match(r.stdout, /^Site: +dr\nAs: +the recovery site of these VPGs\nVRA volumes: +1 TB\nVPGs: +1 with figures; 1 over its journal hard limit$/m);
-    // web's replica (2 TB) and its journal at its 40 GB limit.
-    assert.match(r.stdout, /^Recovery site: +2\.04 TB /m);
+    // web's replica (2 TB) and its journal at its 40 GB limit, with its files (256 MiB).
+    assert.match(r.stdout, /^Recovery site: +2\.05 TB /m);
     assert.match(r.stdout, /^As: +the protected site of these VPGs.*\nVPGs: +0 with figures/m);
     const json = await zcsp(['sizing', '--site', 'dr', '-o', 'json'], cluster.kubeconfigPath);
     assert.deepEqual(JSON.parse(json.stdout), { site: 'dr', ...sizing });

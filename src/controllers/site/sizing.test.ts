@@ -44,12 +44,13 @@ describe('siteSizing', () => {
       sizing: siteSizing(vpgs, 'dr', BigInt(capacityGiB) * BigInt(GiB), 1),
     });
     const condition = (s: Record<string, unknown>) => (s['conditions'] as { type: string; status: string; reason: string; message: string }[]).find((c) => c.type === 'CapacitySufficient');
-    // Steady: 150 GiB of replicas + 36 GiB of journals = 186 GiB; during tests + 2 × 150 GiB.
+    // Steady: 150 GiB of replicas + 36 GiB of journals + 2 × 256 MiB of journal files = 186.5 GiB,
+    // about 187Gi; during tests + 2 × 150 GiB.
     assert.equal(condition(status(1000))?.reason, 'WithinCapacity');
     assert.equal(condition(status(300))?.reason, 'TestsOverCapacity');
     const over = condition(status(100));
     assert.equal(`${over?.status ?? ''}/${over?.reason ?? ''}`, 'False/ProjectedOverCapacity');
-    assert.match(over?.message ?? '', /2 VPGs recovering here need about 186Gi .* of the VRA volumes' 100Gi: grow spec.vra.storage.size/);
+    assert.match(over?.message ?? '', /2 VPGs recovering here need about 187Gi .* of the VRA volumes' 100Gi: grow spec.vra.storage.size/);
     const none = siteStatus({ previous: undefined, generation: 1, selector: { site: 'x' }, reports: [], orphaned: [] });
     assert.equal(condition(none), undefined, 'no figures, no verdict');
   });

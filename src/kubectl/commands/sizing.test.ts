@@ -95,7 +95,7 @@ describe('kubectl zcsp sizing: hypothetical figures', () => {
     assert.match(text, /^Sizing: +hypothetical figures$/m);
     assert.match(text, /^Journal: +20\.15 TB projected for 1d of history \(hard limit: unlimited\)$/m);
     assert.match(text, /^Failover test: +403 TB of claims in the test namespace \+ 403 TB of scratch/m);
-    assert.match(text, /^Failback: +423\.15 TB more on the protected site after a failover \(reverse replica 403 TB \+ journal 20\.15 TB\)$/m);
+    assert.match(text, /^Failback: +423\.16 TB more on the protected site after a failover \(reverse replica 403 TB \+ journal 20\.16 TB\)$/m);
     assert.match(text, /^WAN: +1\.87 Gbit\/s on average/m);
     assert.match(text, /^ {2}- the peak is taken as the average/m);
   });

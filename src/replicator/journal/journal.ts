@@ -6,6 +6,7 @@ import { crc32 } from 'node:zlib';
 import { CodecError, decodeRecord, recordType } from '../codec.ts';
 import type { CheckpointMark } from '../ops.ts';
 import { JournalCorruptError, JournalError } from './errors.ts';
+import { DEFAULT_SEGMENT_BYTES, DEFAULT_SPARE_SEGMENTS } from './footprint.ts';
 import { FLAG_PREV_SYNCED, FLAG_WRITE_START, HEADER_BYTES, MAX_RECORD_BYTES, MAX_SEQ, offsetsName, segmentName, spareName } from './format.ts';
 import { fsyncDir, renameIfThere, unlinkIfThere, type SyncCounter } from './fsutil.ts';
 import { encodeEntries, INDEX_FILE, rewriteIndex, type IndexEntry } from './index-file.ts';
@@ -31,9 +32,7 @@ export interface JournalOptions {
   log?: JournalLogger;
 }
 
-const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 const MAX_SEGMENT_BYTES = 1024 * 1024 * 1024;
-const DEFAULT_SPARE_SEGMENTS = 2;
 const MAX_SPARE_SEGMENTS = 64;
 /** One group commit writes at most this much (more waits for the next one). */
 const MAX_COMMIT_BYTES = 64 * 1024 * 1024;

@@ -88,8 +88,10 @@ describe('a VPG\'s change rates and sizing', () => {
     assert.equal(s.journal.percentOfHardLimit, 20);
     assert.equal(s.journal.historyHoursAtHardLimit, 120);
     assert.equal(s.journal.exceedsHardLimit, false);
-    // Failback: the reverse replica (the protected size) and its journal on the protected site.
-    assert.equal(s.protectedSite.afterFailoverBytes, 11 * GiB + 30 * GiB);
+    // Failback: the reverse replica (the protected size) and its journal on the protected site,
+    // with the journal's segment files beyond its records (256 MiB).
+    assert.equal(s.journal.fileOverheadBytes, 256 * 2 ** 20);
+    assert.equal(s.protectedSite.afterFailoverBytes, 11 * GiB + 30 * GiB + 256 * 2 ** 20);
     // 1.25 GiB/h = 1.25 × 2^30 × 8 / 3600 bit/s on average.
     assert.equal(s.wan.averageBitsPerSecond, Math.ceil((1.25 * GiB * 8) / 3600));
     assert.equal(brief(status, 'JournalWithinHardLimit'), 'True/WithinHardLimit');
