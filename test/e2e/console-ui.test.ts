@@ -2,8 +2,9 @@
 // cluster with the operator's controllers in this process and the examples protected, the console
 // server in this process under a ServiceAccount with only the chart's RBAC, and tenant users as
 // ServiceAccounts named in the Zorg acme. A failover test runs from the button to Running (the real
-// controller does it) and is stopped; a Viewer's failover is refused; a 390 px screen does not
-// scroll sideways; the provider sees the provider view. Screenshots go to test-results/console-ui.
+// controller does it) and is stopped; a Viewer's failover is refused; an Admin takes a tagged
+// checkpoint and opens the move; a 390 px screen does not scroll sideways; the provider sees the
+// provider view. Screenshots go to test-results/console-ui.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
@@ -61,7 +62,7 @@ describe('zcsp console in the browser', { timeout: 600_000 }, () => {
     const { cluster, admin } = env;
     await cluster.kubectl(['create', 'namespace', USERS_NS]);
     await applyConsoleRbac(cluster, PROVIDER);
-    for (const name of ['olga', 'victor', 'paula']) {
+    for (const name of ['olga', 'victor', 'ada', 'paula']) {
       await cluster.kubectl(['create', 'serviceaccount', name, '-n', USERS_NS]);
       tokens.set(name, (await cluster.kubectl(['create', 'token', name, '-n', USERS_NS, '--duration=1h'])).trim());
     }
@@ -74,10 +75,10 @@ describe('zcsp console in the browser', { timeout: 600_000 }, () => {
     });
     consoleClient = new KubeClient(kc);
 
-    // acme's members, plus an Operator and a Viewer: the Zorg controller makes their RoleBindings.
+    // acme's members, plus an Operator, a Viewer and an Admin: the Zorg controller makes their RoleBindings.
     const acme = await admin.get(ZORGS, 'acme') as CustomObject & { spec: { members: unknown[] } };
     await admin.mergePatch(ZORGS, 'acme', undefined, {
-      spec: { members: [...acme.spec.members, { kind: 'User', name: sa('olga'), role: 'Operator' }, { kind: 'User', name: sa('victor'), role: 'Viewer' }] },
+      spec: { members: [...acme.spec.members, { kind: 'User', name: sa('olga'), role: 'Operator' }, { kind: 'User', name: sa('victor'), role: 'Viewer' }, { kind: 'User', name: sa('ada'), role: 'Admin' }] },
     });
     // Another tenant's VPG, which acme's users must not see.
     await admin.create(NAMESPACES, { metadata: { name: 'globex-prod' } });
@@ -134,6 +135,8 @@ describe('zcsp console in the browser', { timeout: 600_000 }, () => {
     await page.getByRole('link', { name: 'web' }).click();
     await page.locator('#act-test:not([disabled])').waitFor();
     assert.equal(await page.locator('#act-failover').isDisabled(), true, 'an Operator may not fail over');
+    assert.equal(await page.locator('#act-move').isDisabled(), true, 'an Operator may not move');
+    assert.equal(await page.locator('#act-tag').isDisabled(), true, 'an Operator may not tag (it changes the VPG)');
     await page.locator('#chart svg').waitFor();
     assert.ok(await tabTo('act-test'), 'the failover test button is reachable by Tab');
     await page.keyboard.press('Enter');
@@ -162,7 +165,8 @@ describe('zcsp console in the browser', { timeout: 600_000 }, () => {
     await page.locator('#why').filter({ hasText: 'does not allow' }).waitFor();
     assert.equal(await page.locator('#act-failover').isDisabled(), true);
     assert.equal(await page.locator('#act-test').isDisabled(), true);
-    assert.match(await page.locator('#why').textContent() ?? '', /does not allow: .*failover/);
+    assert.equal(await page.locator('#act-tag').isDisabled(), true);
+    assert.match(await page.locator('#why').textContent() ?? '', /does not allow: .*failover.*move.*tag checkpoint/);
     await shot('06-viewer');
     // Enable and press it at once: the next live update disables it again.
     await page.evaluate('(() => { const b = document.getElementById("act-failover"); b.removeAttribute("disabled"); b.click(); })()');
@@ -174,6 +178,45 @@ describe('zcsp console in the browser', { timeout: 600_000 }, () => {
     assert.match(await refusal.textContent() ?? '', /cannot patch resource "vpgs".*\(403 Forbidden\)/);
     assert.equal((await env.vpg()).spec?.operation, undefined, 'nothing changed');
     await shot('08-viewer-refused');
+  });
+
+  it('takes a tagged checkpoint from its button for an Admin, asking for the name first, and lists it once taken', async () => {
+    await signOut();
+    await signIn('ada');
+    await page.getByRole('link', { name: 'web' }).click();
+    await page.locator('#act-tag:not([disabled])').click();
+    await page.locator('#confirm').waitFor({ state: 'visible' });
+    assert.equal(await focusedId(), 'confirm-tag', 'the name field has the focus');
+    // Without a name the dialog stays open (the field is required) and nothing is asked.
+    await page.locator('#confirm-ok').click();
+    assert.equal(await page.locator('#confirm').isVisible(), true, 'a tag without a name is not sent');
+    // Cancel with the field empty closes it, still without a request.
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('#confirm').waitFor({ state: 'hidden' });
+    assert.equal((await env.vpg()).metadata?.annotations?.['zcsp.io/tag-checkpoint'], undefined, 'nothing was asked');
+    await page.locator('#act-tag:not([disabled])').click();
+    await page.locator('#confirm-tag').fill('before-upgrade');
+    await shot('08a-confirm-tag');
+    await page.locator('#confirm-ok').click();
+    await page.locator('#confirm').waitFor({ state: 'hidden' });
+    // The controller takes the checkpoint through the VRAs and lists it; the page follows live.
+    await page.locator('#checkpoints tbody tr').filter({ hasText: 'before-upgrade' }).waitFor({ timeout: 120_000 });
+    await page.locator('#act-tag:not([disabled])').waitFor();
+    const tagged = (await env.vpg()).status?.checkpoints?.tagged ?? [];
+    assert.ok(tagged.some((c) => c.tag === 'before-upgrade'), JSON.stringify(tagged));
+    await shot('08b-tagged');
+  });
+
+  it('offers an Admin the planned move with a commit policy, and cancelling it changes nothing', async () => {
+    await page.locator('#act-move:not([disabled])').click();
+    await page.locator('#confirm').waitFor({ state: 'visible' });
+    assert.match(await page.locator('#confirm-text').textContent() ?? '', /Planned move into acme-dr.*Nothing is lost/);
+    assert.equal(await page.locator('#confirm-checkpoint').count(), 0, 'a move takes its own last checkpoint');
+    assert.equal(await page.locator('#confirm-policy').inputValue(), 'manual');
+    await shot('08c-confirm-move');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('#confirm').waitFor({ state: 'hidden' });
+    assert.equal((await env.vpg()).spec?.operation, undefined, 'nothing changed');
   });
 
   it('shows what the VPG needs once its change rate is measured: journal, recovery site, failback, WAN', async () => {

@@ -167,7 +167,7 @@ async function showVpgs() {
 // ---- one VPG ----
 
 /**
- * @typedef {{ id: string, label: string, verb: string, danger?: boolean, text: (vpg: any) => string, checkpoint?: boolean, policy?: boolean }} ActionSpec
+ * @typedef {{ id: string, label: string, verb: string, danger?: boolean, text: (vpg: any) => string, checkpoint?: boolean, policy?: boolean, tag?: boolean }} ActionSpec
  * @type {ActionSpec[]}
  */
 const ACTIONS = [
@@ -177,11 +177,20 @@ const ACTIONS = [
     text: () => 'Stop the failover test: its workloads and volumes are deleted and the result goes into the history.' },
   { id: 'failover', label: 'Failover', verb: 'Fail over', danger: true, checkpoint: true, policy: true,
     text: (v) => `Live failover: recover into ${v.spec?.recovery?.namespace ?? 'the recovery namespace'}. If the protected site answers, its workloads are stopped first.` },
+  { id: 'move', label: 'Move', verb: 'Move', danger: true, policy: true,
+    text: (v) => `Planned move into ${v.spec?.recovery?.namespace ?? 'the recovery namespace'}: the protected workloads stop, a last checkpoint takes everything they wrote, and the VPG recovers from it. Nothing is lost.` },
   { id: 'commit', label: 'Commit', verb: 'Commit', danger: true,
     text: () => 'Keep the recovered workloads: they become production and this VPG stops replicating.' },
   { id: 'rollback', label: 'Rollback', verb: 'Roll back',
     text: () => 'Remove the recovered workloads and start the protected ones again; protection goes on as before.' },
+  { id: 'tag', label: 'Tag checkpoint', verb: 'Take checkpoint', tag: true,
+    text: () => 'Take a checkpoint now and give it a name (before an upgrade, say), to recover to this moment by its name later.' },
 ];
+
+/** The annotation a tag request is while the controller takes the checkpoint (src/kubectl/vpg.ts). */
+const TAG_ANNOTATION = 'zcsp.io/tag-checkpoint';
+/** A tag is 1-128 characters (src/kubectl/choices.ts checks it; the browser stops longer ones first). */
+const MAX_TAG = 128;
 
 /** Whether the VPG's state lets the action run now (the permissions are the other half). @param {string} id @param {any} vpg */
 function stateAllows(id, vpg) {
@@ -190,7 +199,10 @@ function stateAllows(id, vpg) {
   switch (id) {
     case 'test': return declared === undefined && vpg.status?.failedOver === undefined;
     case 'stop-test': return declared?.type === 'FailoverTest';
-    case 'failover': return declared === undefined && vpg.status?.failedOver === undefined;
+    case 'failover':
+    case 'move': return declared === undefined && vpg.status?.failedOver === undefined;
+    // One tag request at a time, while the VPG protects (not while it only assesses).
+    case 'tag': return vpg.spec?.mode !== 'Assess' && vpg.status?.failedOver === undefined && vpg.metadata?.annotations?.[TAG_ANNOTATION] === undefined;
     default: return declared !== undefined && declared.type !== 'FailoverTest' && stage === 'BeforeCommit' && declared.decision === undefined;
   }
 }
@@ -420,6 +432,12 @@ async function confirmAction(action, vpg) {
   let policy;
   /** @type {HTMLInputElement | undefined} */
   let minutes;
+  /** @type {HTMLInputElement | undefined} */
+  let tag;
+  if (action.tag === true) {
+    tag = /** @type {HTMLInputElement} */ (h('input', { id: 'confirm-tag', type: 'text', required: true, maxlength: MAX_TAG, autocomplete: 'off', spellcheck: 'false' }));
+    fields.append(h('p.field', null, h('label', { for: 'confirm-tag' }, 'Name'), tag));
+  }
   if (action.checkpoint === true) {
     const tagged = vpg.status?.checkpoints?.tagged ?? [];
     checkpoint = /** @type {HTMLSelectElement} */ (h('select', { id: 'confirm-checkpoint' },
@@ -439,11 +457,13 @@ async function confirmAction(action, vpg) {
   }
   dialog.returnValue = '';
   dialog.showModal();
+  tag?.focus();
   await new Promise((resolve) => dialog.addEventListener('close', resolve, { once: true }));
   if (dialog.returnValue !== 'ok') return undefined;
   /** @type {Record<string, unknown>} */
   const body = {};
   if (checkpoint !== undefined) body['checkpoint'] = checkpoint.value;
+  if (tag !== undefined) body['tag'] = tag.value;
   if (policy !== undefined && minutes !== undefined) {
     body['commitPolicy'] = policy.value === 'manual' ? 'manual' : `${policy.value}:${Math.max(0, Math.min(1440, Math.round(Number(minutes.value) || 0)))}`;
   }
