@@ -245,6 +245,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
           isProjectImage,
           repoRoot: REPO_ROOT,
           nodeBinary,
+          pki,
           ...(options.crashLoopBackoff !== undefined && { crashLoopBackoff: options.crashLoopBackoff }),
         });
         kubelets.set(node.name, kubelet);

@@ -48,6 +48,11 @@ export function apiServerArgs(c: ApiServerConfig): string[] {
     `--tls-cert-file=${c.pki.serving.certFile}`,
     `--tls-private-key-file=${c.pki.serving.keyFile}`,
     `--client-ca-file=${c.pki.ca.certFile}`,
+    // Towards kubelets (exec): their serving certificates are checked, and they check ours.
+    `--kubelet-client-certificate=${c.pki.kubeletClient.certFile}`,
+    `--kubelet-client-key=${c.pki.kubeletClient.keyFile}`,
+    `--kubelet-certificate-authority=${c.pki.ca.certFile}`,
+    '--kubelet-preferred-address-types=InternalIP',
     `--service-cluster-ip-range=${SERVICE_CIDR}`,
     '--allow-privileged=true',
     '--authorization-mode=RBAC',

@@ -31,6 +31,16 @@ describe('createPki', async () => {
     execFileSync('openssl', ['verify', '-CAfile', pki.ca.certFile, user.certFile]);
   });
 
+  it('signs the API server\'s client certificate towards kubelets, and a kubelet\'s serving certificate for its node IP', async () => {
+    assert.match(x509(pki.kubeletClient.certFile, '-subject', '-nameopt', 'RFC2253'), /CN=kube-apiserver-kubelet-client/);
+    assert.match(x509(pki.kubeletClient.certFile, '-ext', 'extendedKeyUsage'), /TLS Web Client Authentication/);
+    const kubelet = await pki.issueKubeletServing('sim-a', '127.0.41.1');
+    assert.match(x509(kubelet.certFile, '-ext', 'subjectAltName'), /IP Address:127\.0\.41\.1/);
+    assert.match(x509(kubelet.certFile, '-ext', 'extendedKeyUsage'), /TLS Web Server Authentication/);
+    execFileSync('openssl', ['verify', '-CAfile', pki.ca.certFile, kubelet.certFile]);
+    await assert.rejects(pki.issueKubeletServing('sim-a', 'example.com'), /not an IPv4 address/);
+  });
+
   it('refuses names that would change the subject', async () => {
     await assert.rejects(pki.issueClient('eve/O=system:masters'), /may not contain/);
   });

@@ -20,9 +20,18 @@ export interface Pki {
   ca: CertPair;
   serving: CertPair;
   serviceAccountKey: { privateFile: string; publicFile: string };
+  /** The API server's client certificate towards kubelets (exec), which they check. */
+  kubeletClient: CertPair;
   /** A client certificate: CN is the user name, each O a group (how Kubernetes reads x509 identities). */
   issueClient(name: string, groups?: readonly string[]): Promise<CertPair>;
+  /** A kubelet's serving certificate for its node IP, which the API server checks. */
+  issueKubeletServing(node: string, ip: string): Promise<CertPair>;
 }
+
+/** CN of the API server's client certificate towards kubelets, as kubeadm names it. */
+export const KUBELET_CLIENT_CN = 'kube-apiserver-kubelet-client';
+
+const CLIENT_EXTENSIONS = 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n';
 
 async function openssl(args: readonly string[]): Promise<void> {
   try {
@@ -74,6 +83,7 @@ export async function createPki(dir: string): Promise<Pki> {
     'subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local',
     '',
   ].join('\n'));
+  const kubeletClient = await sign(dir, ca, 'apiserver-kubelet-client', `/O=system:masters/CN=${KUBELET_CLIENT_CN}`, CLIENT_EXTENSIONS);
   const serviceAccountKey = { privateFile: join(dir, 'sa.key'), publicFile: join(dir, 'sa.pub') };
   await ecKey(serviceAccountKey.privateFile);
   await openssl(['ec', '-in', serviceAccountKey.privateFile, '-pubout', '-out', serviceAccountKey.publicFile]);
@@ -83,10 +93,21 @@ export async function createPki(dir: string): Promise<Pki> {
     ca,
     serving,
     serviceAccountKey,
+    kubeletClient,
     async issueClient(name, groups = []) {
       const subject = [...groups.map((g) => `/O=${subjectPart(g)}`), `/CN=${subjectPart(name)}`].join('');
       const base = `users/${(serial++).toString().padStart(4, '0')}-${name.replace(/[^A-Za-z0-9._-]/g, '_')}`;
-      return sign(dir, ca, base, subject, 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');
+      return sign(dir, ca, base, subject, CLIENT_EXTENSIONS);
+    },
+    async issueKubeletServing(node, ip) {
+      if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) throw new Error(`kubelet serving certificate: "${ip}" is not an IPv4 address`);
+      return sign(dir, ca, `kubelet-${subjectPart(node).replace(/[^A-Za-z0-9._-]/g, '_')}`, `/O=system:nodes/CN=system:node:${node}`, [
+        'basicConstraints=CA:FALSE',
+        'keyUsage=critical,digitalSignature,keyEncipherment',
+        'extendedKeyUsage=serverAuth',
+        `subjectAltName=IP:${ip},DNS:${node}`,
+        '',
+      ].join('\n'));
     },
   };
 }

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { isProjectImage, REPO_ROOT, startCluster, type LocalCluster } from '../cluster/cluster.ts';
 import { startKubelet, type Kubelet } from '../cluster/kubelet/index.ts';
@@ -105,6 +106,7 @@ describe('simulated kubelet', { timeout: 600_000 }, () => {
           isProjectImage,
           repoRoot: REPO_ROOT,
           nodeBinary: process.execPath,
+          pki: cluster.pki,
           crashLoopBackoff: { initialMs: 500, maxMs: 2000 },
         }),
       );
@@ -215,6 +217,59 @@ describe('simulated kubelet', { timeout: 600_000 }, () => {
     const user = review.status?.userInfo ?? {};
     assert.equal(user.username, `system:serviceaccount:${NS}:default`);
     assert.deepEqual(user.extra?.['authentication.kubernetes.io/pod-name'], ['diag-a'], 'the token is bound to the pod');
+  });
+
+  it('serves exec through the API server: in the container, with its environment, stdin, stderr and exit code', async () => {
+    const exec = (args: readonly string[], input?: string): Promise<string> =>
+      cluster.kubectl(['exec', '-n', NS, ...(input !== undefined ? ['-i'] : []), 'diag-a', ...args], input !== undefined ? { input } : {});
+    // Inside the container's namespaces: its PID 1 is the container's command; its environment.
+    const out = await exec(['-c', 'diag', '--', 'sh', '-c', 'echo "$POD_NAME $HOSTNAME"; tr "\\0" " " < /proc/1/cmdline; echo; echo to-stderr >&2']);
+    const [names, pid1] = out.split('\n');
+    assert.equal(names, 'diag-a diag-a');
+    assert.match(pid1 ?? '', /diag --port 8080/);
+    assert.doesNotMatch(out, /to-stderr/, 'stderr is not stdout');
+    // The other container by -c; stdin through to the command.
+    assert.equal(await exec(['-c', 'whoami', '--', 'sh', '-c', 'tr a-z A-Z'], 'hello\n'), 'HELLO\n');
+    // A command's exit code comes back to kubectl, which exits with it.
+    await assert.rejects(exec(['-c', 'diag', '--', 'sh', '-c', 'echo failing >&2; exit 3']), /exit 3\b[\s\S]*failing[\s\S]*command terminated with exit code 3/);
+    // Straight to the kubelet's endpoint: only the API server gets in (a client of the cluster's
+    // CA that is not it is refused; one without a certificate never gets past TLS), and what
+    // cannot run is refused with the reason before the upgrade.
+    const nodeIP = `${subnets.get('sim-a') ?? '?'}.1`;
+    const ca = await readFile(cluster.pki.ca.certFile);
+    const pair = async (c: { certFile: string; keyFile: string }): Promise<{ cert: Buffer; key: Buffer }> => ({ cert: await readFile(c.certFile), key: await readFile(c.keyFile) });
+    const apiServer = await pair(cluster.pki.kubeletClient);
+    const intruder = await pair(await cluster.pki.issueClient('kubelet-exec-intruder', ['system:masters']));
+    const upgrade = (path: string, client: { cert?: Buffer; key?: Buffer }): Promise<{ status: number; body: string }> => new Promise((resolve, reject) => {
+      const req = httpsRequest({
+        host: nodeIP, port: 10250, path, ca, ...client,
+        headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-protocol': 'v5.channel.k8s.io' },
+      });
+      req.on('response', (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('upgrade', (_res, socket) => {
+        socket.destroy();
+        resolve({ status: 101, body: '' });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const path = (container: string, query = 'command=true&output=1'): string => `/exec/${NS}/diag-a/${container}?${query}`;
+    assert.equal((await upgrade(path('diag'), apiServer)).status, 101);
+    assert.deepEqual(await upgrade(path('diag'), intruder), { status: 403, body: 'only the API server may exec here (client certificate CN "kubelet-exec-intruder")\n' });
+    await assert.rejects(upgrade(path('diag'), {}), /certificate|socket hang up|ECONNRESET/);
+    assert.deepEqual(await upgrade(path('nope'), apiServer), { status: 404, body: 'container nope is not valid for pod kubelet-test/diag-a\n' });
+    assert.deepEqual(await upgrade(`/exec/${NS}/gone/diag?command=true&output=1`, apiServer), { status: 404, body: 'pod kubelet-test/gone is not on node sim-a\n' });
+    assert.deepEqual(await upgrade(path('diag', 'command=true&output=1&tty=1'), apiServer), { status: 400, body: 'tty is not supported by the simulated kubelet\n' });
+    assert.deepEqual(await upgrade(path('diag', 'command=true'), apiServer), { status: 400, body: 'you must specify at least 1 of stdin, stdout, stderr\n' });
+    // A client that goes before its command ends leaves nothing running.
+    const execs = (text: string): string[] => findClusterProcesses(cluster.id).map((p) => p.cmdline).filter((c) => c.includes(text));
+    assert.equal((await upgrade(path('diag', 'command=sleep&command=4242&output=1'), apiServer)).status, 101);
+    await waitFor(() => Promise.resolve(execs('sleep 4242').length === 0), { what: 'the exec of a client that went to be killed', timeoutMs: 10_000, intervalMs: 100 });
+    assert.deepEqual(execs('nsenter'), [], 'no exec left running');
   });
 
   it('fails a pod of another image clearly', async () => {

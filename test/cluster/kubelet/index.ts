@@ -13,6 +13,7 @@ import { apiConfigSource } from './config-source.ts';
 import type { KubeletContext } from './context.ts';
 import { kubernetesServiceEnv } from './env.ts';
 import { apiEventRecorder } from './events.ts';
+import { startExecServer } from './exec-server.ts';
 import { IpPool } from './ip-pool.ts';
 import { LEASE_RENEW_MS, renewLease } from './lease.ts';
 import { CAPACITY, registerNode, reportNodeStatus, type NodeIdentity } from './node-status.ts';
@@ -22,6 +23,7 @@ import { PodWorker } from './pod-worker.ts';
 import { logFilePath } from './container-spec.ts';
 import { podDirectory } from './volumes.ts';
 import { ServiceAccountTokens } from './tokens.ts';
+import { KUBELET_CLIENT_CN, type Pki } from '../pki.ts';
 
 export interface KubeletOptions {
   /** Admin credentials. */
@@ -38,6 +40,8 @@ export interface KubeletOptions {
   repoRoot: string;
   /** A Node 24 binary. */
   nodeBinary: string;
+  /** The cluster's CA: signs the exec endpoint's serving certificate and the API server's client one. */
+  pki: Pick<Pki, 'ca' | 'issueKubeletServing'>;
   /** Restart back-off of crashed containers; default 10 s doubling to 5 min, like the kubelet. */
   crashLoopBackoff?: { initialMs: number; maxMs: number };
   logger?: Logger;
@@ -126,15 +130,24 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     }
     for (const [uid, worker] of workers) if (!present.has(uid)) worker.update(undefined);
   };
-  const source = podSource({ kubeConfig: options.kubeConfig, core: clients.core, nodeName, sync, logger });
-  await source.start();
-  logger.info({ nodeIP: ipPool.nodeIp }, 'kubelet started');
-
   const findWorker = (namespace: string, name: string): PodWorker | undefined => {
     let found: PodWorker | undefined;
     for (const w of workers.values()) if (w.namespace === namespace && w.name === name) found = w;
     return found;
   };
+
+  const serving = await options.pki.issueKubeletServing(nodeName, ipPool.nodeIp);
+  const exec = await startExecServer({
+    host: ipPool.nodeIp,
+    tls: { ...serving, caFile: options.pki.ca.certFile },
+    clientCN: KUBELET_CLIENT_CN,
+    clusterId: options.clusterId,
+    findTarget: (namespace, pod, container) => findWorker(namespace, pod)?.execTarget(container) ?? `pod ${namespace}/${pod} is not on node ${nodeName}`,
+    logger,
+  });
+  const source = podSource({ kubeConfig: options.kubeConfig, core: clients.core, nodeName, sync, logger });
+  await source.start();
+  logger.info({ nodeIP: ipPool.nodeIp, exec: exec.url }, 'kubelet started');
 
   let stopped: Promise<void> | undefined;
   return {
@@ -152,6 +165,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
         stopping = true;
         lease.stop();
         status.stop();
+        await exec.close();
         await source.stop();
         await Promise.all([...workers.values()].map((w) => w.shutdown(STOP_GRACE_CAP_MS)));
         workers.clear();

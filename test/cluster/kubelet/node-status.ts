@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { CoreV1Api, V1Node, V1NodeCondition } from '@kubernetes/client-node';
 import { isAlreadyExists, isNotFound, mergePatch, strategicMergePatch } from './api.ts';
 import { apiTime } from './pod-status.ts';
+import { KUBELET_PORT } from './exec-server.ts';
 import type { NodeAllocatable } from './quantity.ts';
 
 export interface NodeIdentity {
@@ -58,7 +59,10 @@ export function nodeStatus(node: NodeIdentity, previous: readonly V1NodeConditio
       operatingSystem: 'linux',
       architecture: 'amd64',
     },
-    daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+    daemonEndpoints: { kubeletEndpoint: { Port: KUBELET_PORT } },
+    // The API server then passes exec's WebSocket through to us (exec-server.ts) rather than
+    // translating it to SPDY.
+    declaredFeatures: ['ExtendWebSocketsToKubelet'],
     conditions: CONDITIONS.map((c) => {
       const before = previous?.find((p) => p.type === c.type);
       const since = before?.status === c.status && before.lastTransitionTime !== undefined ? apiTime(before.lastTransitionTime) : apiTime(now);

@@ -22,6 +22,7 @@ import { ContainerRuntime, type ContainerKind, type Instance } from './container
 import { buildInstanceSpec, isPlaceholderPod } from './container-spec.ts';
 import type { KubeletContext } from './context.ts';
 import { ContainerConfigError } from './env.ts';
+import type { ExecTarget } from './exec-server.ts';
 import { runHandler, type HandlerContext } from './handlers.ts';
 import { apiTime, computePodStatus, statusDifferences, statusPatch, type PodView } from './pod-status.ts';
 import { ContainerProbes, type ProbeKind } from './probes.ts';
@@ -111,6 +112,16 @@ export class PodWorker {
 
   restartCount(container: string): number | undefined {
     return this.#containers.get(container)?.restartCount;
+  }
+
+  /** The running container to exec in (its PID 1 and environment), or why there is none. */
+  execTarget(container: string): ExecTarget | string {
+    const c = this.#containers.get(container);
+    if (c === undefined) return `container ${container} is not valid for pod ${this.namespace}/${this.name}`;
+    const instance = c.running ? c.current : undefined;
+    const pid = instance?.sandbox.containerPid();
+    if (instance === undefined || pid === undefined) return `container ${container} of pod ${this.namespace}/${this.name} is not running`;
+    return { pid, env: instance.env };
   }
 
   /** Kubelet shutdown: no more API writes or starts; containers stopped with at most `capMs` of grace. */
