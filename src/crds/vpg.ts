@@ -53,7 +53,7 @@ const hook = z.strictObject({
     .describe('The command and its arguments, run without a shell (as kubectl exec does); exit status 0 is success.'),
   timeoutSeconds: z.int().min(1).max(600).default(30).describe('Seconds the command may take (1-600).'),
   onError: z.enum(['Fail', 'Continue']).default('Fail')
-    .describe('Fail: skip this application-consistent checkpoint (crash-consistent ones continue). Continue: take it anyway, without the tag.'),
+    .describe('Fail: skip this application-consistent checkpoint (crash-consistent ones continue). Continue: take it anyway, tagged "not app-consistent: <hook> failed" instead of app-consistent.'),
 });
 
 const hooks = z.strictObject({
@@ -234,6 +234,14 @@ export const VPGStatus = z.strictObject({
     oldest: checkpointRef.optional().describe('The oldest checkpoint still in the journal.'),
     tagged: listMap(checkpointRef, ['id'], { max: 32 }, 'Tagged checkpoints in the journal, newest first (at most 32).').optional(),
   }).optional().describe('The checkpoints a recovery can use.'),
+  appConsistent: z.strictObject({
+    startTime: timestamp('When the latest application-consistent checkpoint was attempted (its first hook started). The next is due spec.hooks.intervalMinutes later, or at once when the hooks change.'),
+    result: z.enum(['Succeeded', 'Degraded', 'HookFailed', 'CheckpointFailed'])
+      .describe('Succeeded: tagged app-consistent, every hook passed. Degraded: taken, but a hook failed (onError Continue, or a post hook). HookFailed: a pre hook with onError Fail failed, nothing taken. CheckpointFailed: the hooks passed, the checkpoint could not be taken.'),
+    checkpoint: checkpointRef.optional().describe('The checkpoint taken, if any (its time: when it was asked for).'),
+    message: z.string().max(1024).describe('What was taken, and each hook that failed with its output\'s end.'),
+    hooksHash: z.string().min(1).max(64).describe('A hash of the hooks it ran.'),
+  }).optional().describe('The latest application-consistent checkpoint (spec.hooks).'),
   sync: z.strictObject({
     type: SyncType.describe('Initial (full copy), Bitmap (catching up on regions changed while disconnected) or Delta (checksum compare, e.g. after reverse protection).'),
     startTime: timestamp('When the sync started.'),

@@ -1,6 +1,8 @@
 // The condition types each kind's status carries, from the controllers' own pure status
 // functions, run on a small world in which every condition applies (most are set on every
-// reconcile; a Site's CapacitySufficient only once VPGs recovering there have figures).
+// reconcile; a Site's CapacitySufficient only once VPGs recovering there have figures, a VPG's
+// AppConsistent only with hooks).
+import { appConsistentCondition } from '../../src/controllers/vpg/hooks/schedule.ts';
 import { applyOperation } from '../../src/controllers/vpg/operation/apply.ts';
 import { vpgStatus } from '../../src/controllers/vpg/status/index.ts';
 import { profileStatus } from '../../src/controllers/service-profile/usage.ts';
@@ -31,6 +33,9 @@ export function conditionTypes(): Map<Exclude<Kind, 'Any kind'>, string[]> {
     ['ServiceProfile', typesOf(profileStatus(undefined, { generation: 1, invalid: undefined, usage: { zorgs: [], vpgs: [] }, deleting: false }, now))],
     ['Site', typesOf(siteStatus({ previous: undefined, generation: 1, selector: {}, reports: [], orphaned: [], sizing: siteSizing, now }))],
     ['ZCC', typesOf(zccStatus({ previous: undefined, generation: 1, replicas: 1, deployment: undefined, service: undefined, now }))],
-    ['VPG', typesOf(applyOperation(vpg.status, undefined, { now, generation: 1, created: now.toISOString(), reminderMonths: 6 }).status)],
+    ['VPG', [
+      ...typesOf(applyOperation(vpg.status, undefined, { now, generation: 1, created: now.toISOString(), reminderMonths: 6 }).status),
+      ...typesOf({ conditions: appConsistentCondition([], { startTime: now.toISOString(), result: 'Succeeded', message: '', hooksHash: 'h' }, 1, now) }),
+    ]],
   ]);
 }

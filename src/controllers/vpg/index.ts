@@ -29,6 +29,7 @@ import { vpgKeyOf } from './operation/labels.ts';
 import { ReverseIndex } from '../reverse-index.ts';
 import { VRA_CONTROL_SECRET } from '../site/control-secret.ts';
 import { VpgMetrics } from './metrics.ts';
+import { HookRunner } from './hooks/runner.ts';
 import { planVpg } from './plan.ts';
 import { reconcileVpg, type VpgState } from './reconcile.ts';
 import { VraClient } from './vra-client.ts';
@@ -40,7 +41,7 @@ export function vpgController(config: OperatorConfig): ControllerDefinition<Cust
   // What each VPG's last reconcile depended on (its namespace, sites, profile, Zorg): events on
   // those map back to it. The 5 s poll catches anything else.
   const refs = new ReverseIndex();
-  const state: VpgState = { refs, configured: new Map(), client: undefined, controlToken: undefined, metrics: undefined };
+  const state: VpgState = { refs, configured: new Map(), client: undefined, controlToken: undefined, metrics: undefined, hooks: new HookRunner() };
   const keysOf = (ref: string): string[] => refs.owners(ref);
   const zorgOfZcc = (obj: CustomObject): string => {
     const zorg = (obj.spec as { zorg?: unknown } | undefined)?.zorg;

@@ -18,6 +18,8 @@ import { failover } from './operation/failover.ts';
 import { failoverTest } from './operation/failover-test.ts';
 import { removeRecovered } from './operation/recover.ts';
 import { handleTagRequest } from './operation/tag-request.ts';
+import type { HookRunner } from './hooks/runner.ts';
+import { appConsistentCondition } from './hooks/schedule.ts';
 import { vpgStatus, type AssessReport, type StreamObservation, type VpgStatusInput } from './status/index.ts';
 import { desiredAssess, desiredSource, desiredTarget, streamToken } from './streams.ts';
 import { VraApiError, isStreamMissing, type VraClient, type VraEndpoint } from './vra-client.ts';
@@ -41,6 +43,8 @@ export interface VpgState {
   client: VraClient | undefined;
   controlToken: string | undefined;
   metrics: VpgMetrics | undefined;
+  /** Application-consistent checkpoint runs (spec.hooks), one per VPG at most. */
+  hooks: HookRunner;
 }
 
 type Ctx = ReconcileContext<CustomObject>;
@@ -115,10 +119,21 @@ async function protect(ctx: Ctx, config: OperatorConfig, obj: CustomObject, vpg:
   const { status, dueInMs } = applyOperation(protection, op, {
     now, generation: vpg.metadata.generation ?? 0, created: current.metadata?.creationTimestamp, reminderMonths: plan.sla?.testReminderMonths,
   });
+  // Application-consistent checkpoints, while protection runs and no operation is under way.
+  const hooks = state.hooks.step({
+    ctx, obj: current, namespace: vpg.metadata.namespace ?? '', streamId, hooks: vpg.spec.hooks, previous: vpg.status?.appConsistent,
+    // Once protection has settled: during a sync the source cannot take a checkpoint yet.
+    protecting: r !== undefined && source?.kind === 'ok' && !failedOver && vpg.status?.operation === undefined && op?.phase === undefined
+      && status.sync === undefined && status.checkpoints?.latest !== undefined,
+    vra: r !== undefined && state.client !== undefined ? { client: state.client, source: r.protectedVra } : undefined,
+    now,
+  });
+  status.appConsistent = hooks.status;
+  status.conditions = appConsistentCondition(status.conditions, hooks.status, vpg.metadata.generation ?? 0, now, hooks.waiting);
   for (const e of events) ctx.event(current, { ...e, action: 'Protect' });
   await ctx.patchStatusIfChanged(current, status);
   state.metrics?.observe(vpg.metadata.namespace ?? '', vpg.metadata.name ?? '', input, status, Date.now());
-  const waits = [POLL_MS, r?.bandwidthChangesInMs, op?.requeue === true ? REQUEUE_AFTER_DECISION_MS : undefined, op?.requeueAfterMs, dueInMs];
+  const waits = [POLL_MS, r?.bandwidthChangesInMs, op?.requeue === true ? REQUEUE_AFTER_DECISION_MS : undefined, op?.requeueAfterMs, dueInMs, hooks.dueInMs];
   return Math.max(100, Math.min(...waits.filter((w): w is number => w !== undefined)));
 }
 
