@@ -106,6 +106,11 @@ describe('operator installed with helm', { timeout: 900_000 }, () => {
     await waitFor(async () => conditionTrue(await get('zccs', 'acme', NS), 'Ready'), { what: 'ZCC acme Ready', timeoutMs: 180_000, intervalMs: 1000 });
     // The tenant's volume replicates from prod to dr through its ZCC, as the user would wait for it.
     await cluster.kubectl(['wait', '--for=condition=MeetingSLA', '-n', 'acme-prod', 'vpg/web', '--timeout=240s']);
+    // The example's hook (sync, in the web pod) ran under the chart's RBAC (pods/exec) and the
+    // checkpoint after it is tagged app-consistent: part of the steady state the next test counts from.
+    await cluster.kubectl(['wait', '--for=condition=AppConsistent', '-n', 'acme-prod', 'vpg/web', '--timeout=180s']);
+    const appConsistent = (await get('vpgs', 'web', 'acme-prod') as { status?: { appConsistent?: { result?: string; checkpoint?: { tag?: string } } } }).status?.appConsistent;
+    assert.deepEqual([appConsistent?.result, appConsistent?.checkpoint?.tag], ['Succeeded', 'app-consistent']);
   });
 
   it('gives a tenant admin their VPGs and nothing else', async () => {
