@@ -15,6 +15,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLUSTER_ID_ENV } from '../process.ts';
+import { killGroup, nsenterArgs } from './handlers.ts';
 
 export const KUBELET_PORT = 10250;
 const PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
@@ -140,7 +141,7 @@ export async function startExecServer(o: ExecServerOptions): Promise<ExecServer>
 
   const run = (ws: WebSocket, r: ExecRequest, target: ExecTarget): void => {
     const log = o.logger.child({ exec: `${r.namespace}/${r.pod}/${r.container}` });
-    const child = spawn('nsenter', ['--target', String(target.pid), '--mount', '--pid', '--uts', '--root', '--wd', '--', ...r.command], {
+    const child = spawn('nsenter', nsenterArgs(target.pid, r.command), {
       env: { ...target.env, [CLUSTER_ID_ENV]: o.clusterId },
       stdio: [r.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       detached: true,
@@ -200,13 +201,4 @@ export async function startExecServer(o: ExecServerOptions): Promise<ExecServer>
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // gone
-  }
 }

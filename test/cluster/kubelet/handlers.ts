@@ -115,7 +115,7 @@ async function exec(command: readonly string[], ctx: HandlerContext, timeoutMs: 
   if (pid === undefined) return { ok: false, message: 'container is not running' };
   const target = pid;
   return new Promise((resolve) => {
-    const child = spawn('nsenter', ['--target', String(target), '--mount', '--pid', '--uts', '--root', '--wd', '--', ...command], {
+    const child = spawn('nsenter', nsenterArgs(target, command), {
       env: { ...ctx.env, [CLUSTER_ID_ENV]: ctx.clusterId },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
@@ -146,7 +146,13 @@ async function exec(command: readonly string[], ctx: HandlerContext, timeoutMs: 
   });
 }
 
-function killGroup(pid: number | undefined): void {
+/** nsenter's arguments for a command in the namespaces, root and working folder of the container whose PID 1 is `pid`. */
+export function nsenterArgs(pid: number, command: readonly string[]): string[] {
+  return ['--target', String(pid), '--mount', '--pid', '--uts', '--root', '--wd', '--', ...command];
+}
+
+/** Kills a detached child's whole process group (what the command started too). */
+export function killGroup(pid: number | undefined): void {
   if (pid === undefined) return;
   try {
     process.kill(-pid, 'SIGKILL');
