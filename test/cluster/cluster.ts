@@ -16,11 +16,11 @@ import {
 } from './components.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { adminKubeconfigPath, controlPlaneLogDir, nodePath as mapNodePath } from './layout.ts';
-import { freePort, httpsGet, waitFor } from './net.ts';
+import { httpsGet, portFree, waitFor } from './net.ts';
 import { createPki, type Pki } from './pki.ts';
 import { findClusterProcesses, killClusterProcesses, startProcess, type ManagedProcess } from './process.ts';
 import { startProvisioner, storageClass, type Provisioner } from './provisioner.ts';
-import { claimSlot, podSubnet, type Slot } from './slots.ts';
+import { claimSlot, controlPlanePorts, podSubnet, portList, type ControlPlanePorts, type Slot } from './slots.ts';
 import type { Kubelet } from './kubelet/index.ts';
 import { readTailSync } from './tail.ts';
 
@@ -168,10 +168,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
     p.exitStatus === undefined ? undefined : `${p.name} exited (${JSON.stringify(p.exitStatus)}); last log lines:\n${readTailSync(p.logFile, 8192).trimEnd().split('\n').slice(-30).join('\n')}`;
 
   try {
-    slot = claimSlot();
+    const claimed = await claimSlotWithPorts();
+    slot = claimed.slot;
+    const { etcd: etcdPort, apiserver: apiPort, controllerManager: kcmPort, scheduler: schedPort } = claimed.ports;
     log(`starting control plane in ${dir}`);
     const pki = await createPki(dirs.pki);
-    const [etcdPort, apiPort, kcmPort, schedPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const server = `https://127.0.0.1:${apiPort}`;
 
     const etcd = await spawnComponent('etcd', binaries.etcd, etcdArgs({ dataDir: dirs.etcd, clientPort: etcdPort }));
@@ -298,4 +299,27 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
     await stop().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * A slot whose control-plane ports nothing else on the host listens on. A slot whose ports are
+ * taken (a service of the host's own) is held until the search ends, so it is not offered again.
+ */
+async function claimSlotWithPorts(): Promise<{ slot: Slot; ports: ControlPlanePorts }> {
+  const busy: string[] = [];
+  const held: Slot[] = [];
+  try {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const slot = claimSlot();
+      const ports = controlPlanePorts(slot.slot);
+      const taken = [];
+      for (const port of portList(ports)) if (!(await portFree(port))) taken.push(port);
+      if (taken.length === 0) return { slot, ports };
+      busy.push(...taken.map(String));
+      held.push(slot);
+    }
+  } finally {
+    for (const s of held) s.release();
+  }
+  throw new Error(`local cluster: control-plane ports already in use on 127.0.0.1 in 8 slots (${busy.join(', ')}); stop what listens there`);
 }

@@ -3,7 +3,10 @@ import { request } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { CertPair } from './pki.ts';
 
-/** A port the kernel just handed out on 127.0.0.1 (free now; the caller binds it right away). */
+/**
+ * A port the kernel just handed out on 127.0.0.1: free now, but any process's next outgoing
+ * connection may take it, so only for a caller that binds it at once and can tell if it lost.
+ */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -13,6 +16,16 @@ export function freePort(): Promise<number> {
       const addr = srv.address();
       srv.close(() => (typeof addr === 'object' && addr !== null ? resolve(addr.port) : reject(new Error('no port'))));
     });
+  });
+}
+
+/** Whether nothing listens on 127.0.0.1:port now (binds it and lets it go). */
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' || err.code === 'EACCES' ? resolve(false) : reject(err)));
+    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(true)));
   });
 }
 

@@ -51,3 +51,47 @@ export function podSubnet(slot: number, nodeIndex: number): string {
   if (nodeIndex < 0 || nodeIndex > 254) throw new Error(`node index out of range: ${nodeIndex}`);
   return `127.${slot}.${nodeIndex + 1}`;
 }
+
+/** The control plane's ports of a slot, on 127.0.0.1. */
+export interface ControlPlanePorts {
+  etcd: number;
+  apiserver: number;
+  controllerManager: number;
+  scheduler: number;
+}
+
+export function portList(p: ControlPlanePorts): number[] {
+  return [p.etcd, p.apiserver, p.controllerManager, p.scheduler];
+}
+
+const PORTS_PER_SLOT = 4;
+const PORT_BASE = 20_000;
+const PORT_SPAN = (LAST_SLOT - FIRST_SLOT + 1) * PORTS_PER_SLOT;
+
+/** The kernel's ephemeral port range: ports it hands out for `listen(0)` and outgoing connections. */
+export function ephemeralRange(file = '/proc/sys/net/ipv4/ip_local_port_range'): [number, number] {
+  try {
+    const [low, high] = readFileSync(file, 'utf8').trim().split(/\s+/).map(Number);
+    if (low !== undefined && high !== undefined && Number.isInteger(low) && Number.isInteger(high)) return [low, high];
+  } catch {
+    // not Linux, or no procfs: Linux's default range
+  }
+  return [32_768, 60_999];
+}
+
+/**
+ * Fixed ports for the control plane of the cluster in `slot`, outside the ephemeral range. A
+ * port picked by binding port 0 and closing it could be handed to an outgoing connection of any
+ * process before the component bound it ("address already in use"); these never are, and the
+ * slot's lock keeps other local clusters off them.
+ */
+export function controlPlanePorts(slot: number, ephemeral: [number, number] = ephemeralRange()): ControlPlanePorts {
+  if (!Number.isInteger(slot) || slot < FIRST_SLOT || slot > LAST_SLOT) throw new Error(`slot out of range: ${slot}`);
+  const [low, high] = ephemeral;
+  const base = PORT_BASE + PORT_SPAN <= low || PORT_BASE > high ? PORT_BASE
+    : low - PORT_SPAN >= 1024 ? low - PORT_SPAN
+    : high + 1;
+  if (base + PORT_SPAN > 65_536) throw new Error(`no room for local-cluster ports outside the ephemeral range ${low}-${high}`);
+  const first = base + (slot - FIRST_SLOT) * PORTS_PER_SLOT;
+  return { etcd: first, apiserver: first + 1, controllerManager: first + 2, scheduler: first + 3 };
+}
