@@ -78,8 +78,11 @@ export function vpgController(config: OperatorConfig): ControllerDefinition<Cust
       watchSource({ resource: SITES, map: (s) => keysOf(`site:${s.metadata?.name ?? ''}`) }),
       watchSource({ resource: ZCCS, namespace: ns, map: (z) => keysOf(`zorg:${zorgOfZcc(z)}`) }),
     ],
-    // A standby serves no VPG figures: the leader's are the ones to read.
-    onStop: () => state.metrics?.clear(),
+    // A standby serves no VPG figures (the leader's are the ones to read) and keeps no hook runs.
+    onStop: () => {
+      state.metrics?.clear();
+      state.hooks.clear();
+    },
     async reconcile(key, ctx) {
       const obj = ctx.get();
       state.metrics ??= new VpgMetrics(ctx.metrics);

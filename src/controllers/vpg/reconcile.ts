@@ -330,6 +330,7 @@ async function deleting(ctx: Ctx, config: OperatorConfig, obj: CustomObject, vpg
     ? { type: 'Normal', reason: 'ReplicationStopped', action: 'Delete', note: `replication stopped; journal and replica kept on the VRA of node ${placement?.recoveryNode ?? '?'} (deletionPolicy Retain)` }
     : { type: 'Normal', reason: 'ReplicationRemoved', action: 'Delete', note: 'replication stopped; journal and replica removed' });
   await ctx.removeFinalizer(obj, VPG_FINALIZER);
+  state.hooks.forget(streamId);
   state.metrics?.forget(vpg.metadata.namespace ?? '', vpg.metadata.name ?? '');
   return undefined;
 }

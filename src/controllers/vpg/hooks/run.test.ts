@@ -9,7 +9,7 @@ const hook = (name: string, onError: 'Fail' | 'Continue' = 'Fail', kind: 'Deploy
 });
 
 /** Records every step in order; `fail` names the commands that exit 1, `pods` how many pods a StatefulSet has. */
-function deps(o: { fail?: string[]; noPods?: string[]; checkpointError?: string } = {}): RunDeps & { steps: string[] } {
+function deps(o: { fail?: string[]; noPods?: string[]; checkpointError?: string; onExec?: (command: string) => void } = {}): RunDeps & { steps: string[] } {
   const steps: string[] = [];
   return {
     steps,
@@ -17,6 +17,7 @@ function deps(o: { fail?: string[]; noPods?: string[]; checkpointError?: string 
       : (h.workload.kind === 'StatefulSet' ? ['db-0', 'db-1'] : ['db-7']).map((pod) => ({ namespace: 'ns', pod, container: 'main' }))),
     exec: (t, command, timeoutMs): Promise<ExecOutcome> => {
       steps.push(`${command.join(' ')}@${t.pod}/${t.container} ${timeoutMs}ms`);
+      o.onExec?.(command[0] ?? '');
       return Promise.resolve(o.fail?.includes(command[0] ?? '') === true ? { exitCode: 1, output: 'disk full\n', error: 'exited with 1' } : { exitCode: 0, output: '' });
     },
     checkpoint: (tag) => {
@@ -54,6 +55,30 @@ describe('runAppConsistent', () => {
     assert.deepEqual(d.steps, ['flush@db-7/main 5000ms', 'freeze@db-7/main 5000ms', 'checkpoint not app-consistent: flush failed']);
     assert.equal(out.result, 'Degraded');
     assert.deepEqual(out.checkpoint, { seq: 42, tag: 'not app-consistent: flush failed' });
+  });
+
+  it('abandoned mid-run (the controller stopped): no further pre hook, no checkpoint, but the post hooks run', async () => {
+    const controller = new AbortController();
+    // Leadership goes while the first pre hook runs.
+    const d = deps({ onExec: (command) => command === 'flush' && controller.abort() });
+    const out = await runAppConsistent(spec([hook('flush'), hook('freeze')], [hook('thaw')]), { ...d, signal: controller.signal });
+    assert.deepEqual(d.steps, ['flush@db-7/main 5000ms', 'thaw@db-7/main 5000ms']);
+    assert.equal(out.abandoned, true);
+    assert.equal(out.checkpoint, undefined);
+    assert.match(out.message, /^no checkpoint taken: the operator stopped running this VPG's controller/);
+
+    // Stopped after the last pre hook: still no checkpoint.
+    const lateController = new AbortController();
+    const late = deps({ onExec: (command) => command === 'freeze' && lateController.abort() });
+    const lateOut = await runAppConsistent(spec([hook('freeze')], [hook('thaw')]), { ...late, signal: lateController.signal });
+    assert.deepEqual(late.steps, ['freeze@db-7/main 5000ms', 'thaw@db-7/main 5000ms']);
+    assert.equal(lateOut.abandoned, true);
+
+    // A signal that never fires changes nothing.
+    const calm = deps();
+    const calmOut = await runAppConsistent(spec([hook('freeze')], [hook('thaw')]), { ...calm, signal: new AbortController().signal });
+    assert.equal(calmOut.result, 'Succeeded');
+    assert.equal(calmOut.abandoned, undefined);
   });
 
   it('reports a hook that has nowhere to run, and a failed post hook, and a checkpoint that could not be taken', async () => {

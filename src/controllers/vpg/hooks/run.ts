@@ -29,6 +29,8 @@ export interface AppConsistentOutcome {
    * failed, no checkpoint. CheckpointFailed: the hooks passed, the checkpoint could not be taken.
    */
   result: AppConsistentResult;
+  /** The run was cut short by its signal (no checkpoint): its outcome is for no status. */
+  abandoned?: boolean;
   startTime: Date;
   endTime: Date;
   checkpoint?: { seq: number; tag: string } | undefined;
@@ -43,6 +45,12 @@ export interface RunDeps {
   /** A checkpoint with this tag now; resolves with its seq once the recovery site holds it. */
   checkpoint(tag: string): Promise<number>;
   now(): Date;
+  /**
+   * Aborted when this process stops running the VPG controller (lost leadership, shutdown): the
+   * run starts no further pre hook and takes no checkpoint, as the next leader runs one of its
+   * own, but its post hooks still run, so nothing a pre hook froze stays frozen.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 export interface HooksSpec {
@@ -72,7 +80,12 @@ export async function runAppConsistent(hooks: HooksSpec, deps: RunDeps): Promise
   const startTime = deps.now();
   const failures: HookFailure[] = [];
   let stopped: HookSpec | undefined;
+  let abandoned = false;
   for (const hook of hooks.preCheckpoint ?? []) {
+    if (deps.signal?.aborted === true) {
+      abandoned = true;
+      break;
+    }
     const failed = await runHook('pre', hook, deps);
     failures.push(...failed);
     if (failed.length > 0 && hook.onError === 'Fail') {
@@ -82,7 +95,8 @@ export async function runAppConsistent(hooks: HooksSpec, deps: RunDeps): Promise
   }
   let checkpoint: AppConsistentOutcome['checkpoint'];
   let checkpointError: string | undefined;
-  if (stopped === undefined) {
+  abandoned ||= deps.signal?.aborted === true;
+  if (stopped === undefined && !abandoned) {
     const tag = failures.length === 0 ? APP_CONSISTENT_TAG : notAppConsistentTag(failures);
     try {
       checkpoint = { seq: await deps.checkpoint(tag), tag };
@@ -95,9 +109,13 @@ export async function runAppConsistent(hooks: HooksSpec, deps: RunDeps): Promise
   const result: AppConsistentResult = checkpoint !== undefined ? (failures.length === 0 ? 'Succeeded' : 'Degraded')
     : stopped !== undefined ? 'HookFailed' : 'CheckpointFailed';
   const taken = checkpoint === undefined
-    ? stopped !== undefined ? `no checkpoint taken (pre hook ${stopped.name} has onError Fail)` : `no checkpoint taken: ${checkpointError ?? 'unknown error'}`
+    ? abandoned ? 'no checkpoint taken: the operator stopped running this VPG\'s controller (lost leadership or shut down)'
+    : stopped !== undefined ? `no checkpoint taken (pre hook ${stopped.name} has onError Fail)` : `no checkpoint taken: ${checkpointError ?? 'unknown error'}`
     : `checkpoint ${checkpoint.seq} tagged ${JSON.stringify(checkpoint.tag)}`;
-  return { result, startTime, endTime: deps.now(), checkpoint, failures, message: [taken, ...failures.map(failureText)].join('; ') };
+  return {
+    result, startTime, endTime: deps.now(), checkpoint, failures, message: [taken, ...failures.map(failureText)].join('; '),
+    ...(abandoned && { abandoned: true }),
+  };
 }
 
 function notAppConsistentTag(failures: readonly HookFailure[]): string {

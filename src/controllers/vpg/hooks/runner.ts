@@ -63,6 +63,16 @@ export class HookRunner {
     return { status: i.previous, dueInMs: undefined };
   }
 
+  /** Drops what is kept of a VPG's runs (it is being deleted); a run still going on ends unrecorded. */
+  forget(streamId: string): void {
+    this.#runs.delete(streamId);
+  }
+
+  /** Drops every run (the controller stopped): a new leader's runner starts from the statuses. */
+  clear(): void {
+    this.#runs.clear();
+  }
+
   #start(ctx: ReconcileContext<CustomObject>, obj: CustomObject, namespace: string, streamId: string, hooks: HooksSchedule, vra: { client: VraClient; source: VraEndpoint }): void {
     const run: Run = { done: false };
     this.#runs.set(streamId, run);
@@ -76,7 +86,14 @@ export class HookRunner {
         return cp.seq;
       },
       now: () => new Date(),
+      signal: ctx.signal,
     }).then((outcome) => {
+      if (outcome.abandoned === true) {
+        // Not the leader any more: the next one runs the hooks when due and writes the status.
+        ctx.log.info({ vpg: `${namespace}/${obj.metadata?.name ?? ''}` }, 'application-consistent checkpoint run abandoned: controller stopped; post hooks ran');
+        if (this.#runs.get(streamId) === run) this.#runs.delete(streamId);
+        return;
+      }
       run.outcome = appConsistentStatus(outcome, hooks, asked);
       const type = outcome.result === 'Succeeded' ? 'Normal' : 'Warning';
       ctx.event(obj, { type, reason: EVENT_REASONS[outcome.result], action: 'Checkpoint', note: run.outcome.message });
