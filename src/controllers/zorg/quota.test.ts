@@ -33,7 +33,7 @@ describe('tenant ResourceQuota', () => {
     const now = new Date('2026-01-01T00:01:00Z');
     const hard = { 'count/vpgs.zcsp.io': '5' };
     assert.equal(quotaStuck(desired, at('2026-01-01T00:00:00Z', { hard }), now), true);
-    assert.equal(quotaStuck(desired, at('2026-01-01T00:00:45Z', { hard }), now), false, 'give the quota controller its discovery period');
+    assert.equal(quotaStuck(desired, at('2026-01-01T00:00:52Z', { hard }), now), false, 'give the quota controller a moment to count it');
     assert.equal(quotaStuck(desired, at('2026-01-01T00:00:00Z', { hard, used: { 'count/vpgs.zcsp.io': '0' } }), now), false, 'counted');
     assert.equal(quotaStuck(desired, at('2026-01-01T00:00:00Z', {}), now), false, 'not taken in at all: no quota controller, recreating would not help');
     assert.equal(quotaStuck(desired, undefined, now), false);

@@ -132,7 +132,7 @@ export async function reconcileZorg(ctx: Ctx, config: OperatorConfig, indexes: Z
   return quotasPending.length > 0 ? { requeueAfter: QUOTA_RECHECK_MS } : undefined;
 }
 
-const QUOTA_RECHECK_MS = 10_000;
+const QUOTA_RECHECK_MS = 5000;
 
 /** Notes a quota not enforced yet; recreates one the quota controller will not count soon (see quotaStuck). */
 async function checkQuota(ctx: Ctx, namespace: string, desired: ResourceQuota, pending: string[], steps: Steps): Promise<void> {
