@@ -63,17 +63,28 @@ export interface WaitOptions {
 
 /** Polls check() until it returns true; the error names what was awaited and the last failure. */
 export async function waitFor(check: () => Promise<boolean>, options: WaitOptions): Promise<void> {
-  const deadline = Date.now() + options.timeoutMs;
+  const started = Date.now();
+  const deadline = started + options.timeoutMs;
   let last = 'not ready';
   for (;;) {
     const abort = options.abortIf?.();
     if (abort !== undefined) throw new Error(`${options.what}: ${abort}`);
     try {
-      if (await check()) return;
+      if (await check()) {
+        traceWait(options.what, Date.now() - started);
+        return;
+      }
     } catch (err: unknown) {
       last = err instanceof Error ? err.message : String(err);
     }
     if (Date.now() > deadline) throw new Error(`${options.what}: not ready after ${options.timeoutMs} ms (${last})`);
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 100));
   }
+}
+
+// ZCSP_TRACE_WAITS=<ms>: every wait that took longer goes to stderr, to see where a slow test spends its time.
+const traceWaitsMs = Number(process.env['ZCSP_TRACE_WAITS'] ?? 'NaN');
+
+function traceWait(what: string, ms: number): void {
+  if (ms >= traceWaitsMs) process.stderr.write(`[wait ${(ms / 1000).toFixed(1)} s] ${what}\n`);
 }

@@ -105,6 +105,7 @@ describe('failover test', { timeout: 900_000 }, () => {
 
   let tagged: Snapshot;
   let tagTime = 0;
+  let changedAt = 0;
 
   it('tags a checkpoint on request (annotation), and the tag is listed', async () => {
     // Known data, then a tagged checkpoint that holds it.
@@ -123,14 +124,15 @@ describe('failover test', { timeout: 900_000 }, () => {
     for (let i = 0; i < 30; i += 2) await writeFile(join(src, 'docs', `f${i}.bin`), Buffer.alloc(1000, 0xee));
     await rm(join(src, 'docs', 'f1.bin'));
     await writeFile(join(src, 'docs', 'late.bin'), 'written after the tag');
+    changedAt = Date.now();
     // Bad tags are refused with an event, and the request goes.
     await admin.mergePatch(VPGS, 'web', 'acme-prod', { metadata: { annotations: { 'zcsp.io/tag-checkpoint': 'x'.repeat(129) } } });
     await until('the bad tag request removed', async () => (await vpg()).metadata?.annotations?.['zcsp.io/tag-checkpoint'] === undefined);
   });
 
   it('recovers a checkpoint from a while back into the test namespace and starts the workload there, production untouched', async () => {
-    // Let the tagged checkpoint age while production keeps changing.
-    await new Promise((r) => setTimeout(r, Math.max(0, tagTime + 60_000 - Date.now())));
+    // The tagged checkpoint is not the latest: the changes after it are in a later one.
+    await until('a checkpoint with the changes after the tag', async () => Date.parse((await vpg()).status?.checkpoints?.latest?.time ?? '') > changedAt, 120_000);
     const before = await vpg();
     const prodPod = (await admin.list<Pod>(PODS, { namespace: 'acme-prod', labelSelector: 'app=web' })).items[0];
     const latestBefore = Number(before.status?.checkpoints?.latest?.id ?? 0);
