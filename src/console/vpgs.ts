@@ -14,6 +14,7 @@ import { stopTestCommand } from '../kubectl/commands/stop-test.ts';
 import { failoverCommand, moveCommand } from '../kubectl/commands/recover.ts';
 import { commitCommand, rollbackCommand } from '../kubectl/commands/decide.ts';
 import { tagCommand } from '../kubectl/commands/tag.ts';
+import { protectCommand } from '../kubectl/commands/protect.ts';
 import type { Vpg } from '../kubectl/vpg.ts';
 import type { CustomObject } from '../runtime/index.ts';
 import { HttpError, SECURITY_HEADERS, sendJson } from './http.ts';
@@ -21,11 +22,11 @@ import type { Identity, UserInfo } from './identity.ts';
 import type { Principal } from './principal.ts';
 import type { RpoHistory } from './rpo.ts';
 
-export const ACTIONS = ['test', 'stop-test', 'failover', 'move', 'commit', 'rollback', 'tag'] as const;
+export const ACTIONS = ['protect', 'test', 'stop-test', 'failover', 'move', 'commit', 'rollback', 'tag'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 const COMMANDS: Readonly<Record<Action, KubectlCommand>> = {
-  test: testCommand, 'stop-test': stopTestCommand, failover: failoverCommand, move: moveCommand,
+  protect: protectCommand, test: testCommand, 'stop-test': stopTestCommand, failover: failoverCommand, move: moveCommand,
   commit: commitCommand, rollback: rollbackCommand, tag: tagCommand,
 };
 
@@ -125,8 +126,9 @@ export async function permissionsOf(identity: Identity, user: UserInfo, vpg: Vpg
   ]);
   const declared = vpg.spec?.operation?.type;
   const decide = declared === 'Failover' ? failover : declared === 'Move' ? move : failover || move;
+  // Switching an assessment to Protect, like a tag request, is a change beyond spec.operation: Admins.
   return {
-    test: patch && test, 'stop-test': patch && test, failover: patch && failover, move: patch && move,
+    protect: patch && create, test: patch && test, 'stop-test': patch && test, failover: patch && failover, move: patch && move,
     commit: patch && decide, rollback: patch && decide, tag: patch && create,
   };
 }

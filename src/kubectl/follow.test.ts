@@ -1,7 +1,7 @@
 // The followers fed the successive versions of a VPG, as the watch would deliver them.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { followEnd, followStart, followTag, type Follower, type Step } from './follow.ts';
+import { followEnd, followProtect, followStart, followTag, type Follower, type Step } from './follow.ts';
 import { TAG_ANNOTATION, type HistoryEntry, type OperationStatus, type Vpg } from './vpg.ts';
 
 const t0 = Date.parse('2025-03-01T10:00:00Z');
@@ -144,5 +144,25 @@ describe('followTag', () => {
     const r = feed(tag(), Array.from({ length: 7 }, () => vpg({ checkpoints: { count: 1, tagged: before } })));
     assert.equal(r.at, 5);
     assert.deepEqual(r.done, { ok: false, message: 'the request was removed but no checkpoint tagged "nightly" was listed within 5s: see the VPG\'s conditions and events' });
+  });
+});
+
+describe('followProtect', () => {
+  it('waits for the status of the switch, prints each phase, and is done once it is not Assessing', () => {
+    const r = feed(followProtect({ generation: 3, startedAt: t0 }), [
+      vpg({ observedGeneration: 2, phase: 'Assessing' }),
+      vpg({ observedGeneration: 2, phase: 'Initializing' }),
+      vpg({ observedGeneration: 3, phase: 'Assessing', substatus: 'Baseline' }),
+      vpg({ observedGeneration: 3, phase: 'Assessing', substatus: 'Baseline' }),
+      vpg({ observedGeneration: 3, phase: 'Initializing', substatus: 'InitialSync', sync: { type: 'Initial', startTime: '2025-03-01T10:00:05Z', progressPercent: 0 } }),
+    ]);
+    assert.deepEqual(r.lines, ['[   3s] Assessing (Baseline)', '[   5s] Initializing (InitialSync)']);
+    assert.equal(r.at, 4, 'an older generation\'s Initializing does not count');
+    assert.equal(r.done?.status?.phase, 'Initializing');
+  });
+  it('is not done while the status has no phase', () => {
+    const r = feed(followProtect({ generation: 1, startedAt: t0 }), [vpg({ observedGeneration: 1 })]);
+    assert.equal(r.done, undefined);
+    assert.deepEqual(r.lines, []);
   });
 });

@@ -123,3 +123,21 @@ export function followTag(o: { tag: string; taggedBefore: readonly CheckpointRef
     },
   };
 }
+
+/**
+ * After switching an assessment to Protect (generation: the spec's with mode Protect): done once
+ * the status, current with the change, has left phase Assessing. Prints each phase and substatus.
+ */
+export function followProtect(o: { generation: number; startedAt: number }): Follower<Vpg> {
+  let last: string | undefined;
+  return {
+    observe(vpg, now) {
+      if (!statusIsCurrent(vpg, o.generation)) return { lines: [] };
+      const phase = vpg.status?.phase;
+      const key = `${phase ?? '-'}/${vpg.status?.substatus ?? ''}`;
+      const lines = key === last || phase === undefined ? [] : [`${elapsed(o.startedAt, now)} ${phase}${vpg.status?.substatus === undefined ? '' : ` (${vpg.status.substatus})`}`];
+      last = key;
+      return phase === undefined || phase === 'Assessing' ? { lines } : { lines, done: vpg };
+    },
+  };
+}

@@ -219,6 +219,36 @@ describe('zcsp console in the browser', { timeout: 600_000 }, () => {
     assert.equal((await env.vpg()).spec?.operation, undefined, 'nothing changed');
   });
 
+  it('starts protecting an assessment from its button for an Admin, the only operation an assessment offers', async () => {
+    await env.admin.create(VPGS, {
+      apiVersion: 'zcsp.io/v1alpha1', kind: 'VPG', metadata: { name: 'trial', namespace: 'acme-prod' },
+      spec: { mode: 'Assess', protectedSite: 'prod', recoverySite: 'dr', volumes: { claimNames: ['trial-data'] }, recovery: { namespace: 'acme-dr', testNamespace: 'acme-test' } },
+    });
+    const mode = async (): Promise<unknown> => (await env.admin.get(VPGS, 'trial', 'acme-prod') as { spec: { mode?: string } }).spec.mode;
+    try {
+      assert.equal(await page.locator('#act-protect').isDisabled(), true, 'web protects already');
+      await page.getByRole('link', { name: '← All VPGs' }).click();
+      await page.getByRole('link', { name: 'trial' }).click();
+      await page.locator('#act-protect:not([disabled])').waitFor();
+      for (const other of ['test', 'failover', 'move', 'tag']) assert.equal(await page.locator(`#act-${other}`).isDisabled(), true, `an assessment offers no ${other}`);
+      await page.locator('#act-protect').click();
+      await page.locator('#confirm').waitFor({ state: 'visible' });
+      assert.match(await page.locator('#confirm-text').textContent() ?? '', /Stop assessing and start replicating to dr.*cannot be resumed/);
+      await shot('08d-confirm-protect');
+      await page.locator('#confirm-ok').click();
+      await page.locator('#confirm').waitFor({ state: 'hidden' });
+      // Every button is disabled while a request is out: wait for the answer, then for the page.
+      await page.locator('#announce', { hasText: 'Start protecting: accepted' }).waitFor({ state: 'attached' });
+      assert.equal(await mode(), 'Protect');
+      await page.locator('#act-protect[disabled]').waitFor();
+    } finally {
+      await env.admin.delete(VPGS, 'trial', 'acme-prod').catch(() => undefined);
+    }
+    await page.getByRole('link', { name: '← All VPGs' }).click();
+    await page.getByRole('link', { name: 'web' }).click();
+    await page.locator('#act-failover').waitFor();
+  });
+
   it('shows what the VPG needs once its change rate is measured: journal, recovery site, failback, WAN', async () => {
     await waitFor(async () => (await env.vpg()).status?.sizing !== undefined, { what: 'web\'s status.sizing', timeoutMs: 240_000, intervalMs: 1000 });
     await page.reload();

@@ -235,7 +235,7 @@ describe('zcsp console API', { timeout: 240_000 }, () => {
   it('reports in the VPG detail what each user may do (SubjectAccessReview)', async () => {
     const permissions = async (name: string): Promise<unknown> => (await (await signedIn(name)).call('GET', `/api/vpgs/${ACME}/web`)).body['permissions'];
     const all = (value: boolean): Record<string, boolean> =>
-      Object.fromEntries(['test', 'stop-test', 'failover', 'move', 'commit', 'rollback', 'tag'].map((a) => [a, value]));
+      Object.fromEntries(['protect', 'test', 'stop-test', 'failover', 'move', 'commit', 'rollback', 'tag'].map((a) => [a, value]));
     assert.deepEqual(await permissions('adam'), all(true));
     assert.deepEqual(await permissions('alice'), { ...all(false), test: true, 'stop-test': true });
     assert.deepEqual(await permissions('vera'), all(false));
@@ -262,6 +262,36 @@ describe('zcsp console API', { timeout: 240_000 }, () => {
     const stopped = await alice.call('POST', `/api/vpgs/${ACME}/db/actions/stop-test`);
     assert.equal(stopped.status, 202);
     assert.equal(operationOf(stopped), undefined);
+  });
+
+  it('lets an Admin switch an assessment to Protect; an Operator is refused by the policy, a protecting VPG with a 409', async () => {
+    const base = vpg(ACME, 'trial');
+    await admin.create(VPGS, { ...base, spec: { ...base.spec as object, mode: 'Assess' } });
+    const modeOf = async (): Promise<unknown> => (await admin.get(VPGS, 'trial', ACME) as { spec: { mode?: string } }).spec.mode;
+    try {
+      const adam = await signedIn('adam');
+      const detail = await adam.call('GET', `/api/vpgs/${ACME}/trial`);
+      assert.equal((detail.body['permissions'] as Record<string, boolean>)['protect'], true);
+
+      const alice = await signedIn('alice');
+      const refused = await alice.call('POST', `/api/vpgs/${ACME}/trial/actions/protect`);
+      assert.equal(refused.status, 403);
+      assert.match(String(refused.body['message']), /ValidatingAdmissionPolicy 'zcsp-vpg-operations'/);
+      assert.equal(await modeOf(), 'Assess');
+
+      const switched = await adam.call('POST', `/api/vpgs/${ACME}/trial/actions/protect`);
+      assert.equal(switched.status, 202, JSON.stringify(switched.body));
+      assert.equal(((switched.body['vpg'] as CustomObject).spec as { mode: string }).mode, 'Protect');
+      assert.equal(await modeOf(), 'Protect');
+
+      const again = await adam.call('POST', `/api/vpgs/${ACME}/trial/actions/protect`);
+      assert.equal(again.status, 409);
+      assert.match(String(again.body['message']), /already protects/);
+      const withBody = await adam.call('POST', `/api/vpgs/${ACME}/web/actions/protect`, { checkpoint: 'latest' });
+      assert.equal(withBody.status, 400, 'protect takes no checkpoint');
+    } finally {
+      await admin.delete(VPGS, 'trial', ACME);
+    }
   });
 
   it('refuses a Viewer\'s failover test with the API server\'s 403', async () => {

@@ -30,6 +30,9 @@ spec:
   recovery: { namespace: acme-dr, testNamespace: acme-test }
 `;
 
+/** A VPG that only measures its change rate until it is switched to Protect. */
+const assessManifest = vpgManifest('trial').replace('spec:\n', 'spec:\n  mode: Assess\n');
+
 /** What a tenant admin may do with VPGs, and what a viewer may: read, not patch. */
 const rbacManifests = `apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
@@ -93,7 +96,7 @@ describe('kubectl zcsp', { timeout: 240_000 }, () => {
     await cluster.kubectl(['apply', '--server-side', '-f', join(REPO_ROOT, 'deploy/crds')]);
     await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vpgs.zcsp.io']);
     await cluster.kubectl(['create', 'namespace', NS]);
-    await cluster.kubectl(['apply', '-f', '-'], { input: [rbacManifests, ...VPG_NAMES.map(vpgManifest)].join('---\n') });
+    await cluster.kubectl(['apply', '-f', '-'], { input: [rbacManifests, ...VPG_NAMES.map(vpgManifest), assessManifest].join('---\n') });
     [tina, vic] = await Promise.all([cluster.user('tina'), cluster.user('vic')]);
     process.stdout.write(`# control plane with the zcsp CRDs, ${VPG_NAMES.length} VPGs and two tenant users ready in ${Date.now() - t0} ms\n`);
   });
@@ -184,6 +187,27 @@ describe('kubectl zcsp', { timeout: 240_000 }, () => {
     const json = await zcsp(['checkpoints', 'logs', '-n', NS, '-o', 'json'], vic);
     assert.equal(json.code, 0, show(json));
     assert.deepEqual(JSON.parse(json.stdout), { count: 2, latest: { id: 'cp-8', time }, tagged: [{ id: 'cp-7', time, tag: 'before upgrade' }] });
+  });
+
+  it('protect switches an assessment to Protect, prints each phase and exits 0 once it protects', async () => {
+    const refused = await zcsp(['protect', 'web', '-n', NS]);
+    assert.equal(refused.code, 1, show(refused));
+    assert.match(refused.stderr, /VPG acme\/web already protects \(spec\.mode Protect\): only an assessment can be switched to Protect/);
+    assert.equal((await vpg('web')).spec?.mode, 'Protect');
+
+    await setStatus('trial', { observedGeneration: generationOf(await vpg('trial')), phase: 'Assessing', substatus: 'Baseline' });
+    const run = zcsp(['protect', 'trial', '-n', NS, '--timeout', '2m']);
+    const switched = await untilVpg('trial', 'spec.mode Protect', (v) => v.spec?.mode === 'Protect');
+    await setStatus('trial', { observedGeneration: generationOf(switched), phase: 'Initializing', substatus: 'InitialSync', sync: { type: 'Initial', startTime: iso(), progressPercent: 3 } });
+    const r = await run;
+    assert.equal(r.code, 0, show(r));
+    assert.match(r.stderr, /VPG acme\/trial: spec\.mode Protect\n.*\] Initializing \(InitialSync\)\n$/);
+    assert.match(r.stdout, /^VPG trial protects: phase Initializing, initial sync 3%\. Wait for the initial sync with: kubectl wait --for=condition=MeetingSLA vpg\/trial -n acme\n$/);
+
+    // Once protecting, there is nothing to switch.
+    const again = await zcsp(['protect', 'trial', '-n', NS]);
+    assert.equal(again.code, 1, show(again));
+    assert.match(again.stderr, /already protects/);
   });
 
   it('failover --wait=false writes the operation with its commit policy and reverse protection and returns', async () => {

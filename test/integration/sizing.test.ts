@@ -19,6 +19,7 @@ import type { ZorgStatus } from '../../src/crds/zorg.ts';
 import type { Pod } from '../../src/kube/objects.ts';
 import { PODS, findStatusCondition, type Condition } from '../../src/runtime/index.ts';
 import { PROVIDER, startRecoveryEnv, type RecoveryEnv } from './support/recovery-env.ts';
+import { runPlugin, showRun } from './support/kubectl-plugin.ts';
 
 /** A profile whose journal may hold 8 MiB: a few MiB written in a minute project far past it over 24 h. */
 const TINY = `
@@ -171,7 +172,11 @@ describe('sizing: change rates, assessment, capacity figures and the journal ale
 
   it('refuses an operation on an assessment, then protects it when switched to Protect, and refuses going back', async () => {
     await assert.rejects(env.setOperation({ type: 'FailoverTest' }, 'reports'), /an assessment has nothing to recover/);
-    await env.admin.mergePatch(VPGS, 'reports', 'acme-prod', { spec: { mode: 'Protect' } });
+    // As a tenant would: `kubectl zcsp protect` switches it and waits for the real controller.
+    const switched = await runPlugin(env.cluster.binaries.kubectl, ['protect', 'reports', '-n', 'acme-prod', '--timeout', '2m'], { ...process.env, KUBECONFIG: env.cluster.kubeconfigPath });
+    assert.equal(switched.code, 0, showRun(switched));
+    assert.match(switched.stdout, /^VPG reports protects: phase (Initializing|MeetingSLA)/);
+    assert.notEqual((await status('reports')).phase, 'Assessing');
     await until('reports protects', async () => (await status('reports')).checkpoints?.latest !== undefined, 300_000);
     const s = await status('reports');
     const streamId = s.placement?.streamId ?? '';

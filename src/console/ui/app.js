@@ -171,6 +171,8 @@ async function showVpgs() {
  * @type {ActionSpec[]}
  */
 const ACTIONS = [
+  { id: 'protect', label: 'Start protecting', verb: 'Start protecting',
+    text: (v) => `Stop assessing and start replicating to ${v.spec?.recoverySite ?? 'the recovery site'}: an initial sync copies the volumes, then every checkpoint goes into the journal. An assessment cannot be resumed afterwards.` },
   { id: 'test', label: 'Failover test', verb: 'Start test', checkpoint: true,
     text: (v) => `Recover a checkpoint into ${v.spec?.recovery?.testNamespace ?? 'the test namespace'} while replication goes on. Nothing in production changes.` },
   { id: 'stop-test', label: 'Stop test', verb: 'Stop test',
@@ -196,13 +198,16 @@ const MAX_TAG = 128;
 function stateAllows(id, vpg) {
   const declared = vpg.spec?.operation;
   const stage = vpg.status?.operation?.stage;
+  // An assessment has nothing to recover: it can only start protecting.
+  const assessing = vpg.spec?.mode === 'Assess';
   switch (id) {
-    case 'test': return declared === undefined && vpg.status?.failedOver === undefined;
+    case 'protect': return assessing;
+    case 'test': return !assessing && declared === undefined && vpg.status?.failedOver === undefined;
     case 'stop-test': return declared?.type === 'FailoverTest';
     case 'failover':
-    case 'move': return declared === undefined && vpg.status?.failedOver === undefined;
+    case 'move': return !assessing && declared === undefined && vpg.status?.failedOver === undefined;
     // One tag request at a time, while the VPG protects (not while it only assesses).
-    case 'tag': return vpg.spec?.mode !== 'Assess' && vpg.status?.failedOver === undefined && vpg.metadata?.annotations?.[TAG_ANNOTATION] === undefined;
+    case 'tag': return !assessing && vpg.status?.failedOver === undefined && vpg.metadata?.annotations?.[TAG_ANNOTATION] === undefined;
     default: return declared !== undefined && declared.type !== 'FailoverTest' && stage === 'BeforeCommit' && declared.decision === undefined;
   }
 }

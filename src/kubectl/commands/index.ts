@@ -2,6 +2,7 @@
 import type { Command } from '../command.ts';
 import { checkpointsCommand } from './checkpoints.ts';
 import { commitCommand, rollbackCommand } from './decide.ts';
+import { protectCommand } from './protect.ts';
 import { failoverCommand, moveCommand } from './recover.ts';
 import { sizingCommand } from './sizing.ts';
 import { statusCommand } from './status.ts';
@@ -10,6 +11,6 @@ import { tagCommand } from './tag.ts';
 import { testCommand } from './test.ts';
 
 export const COMMANDS: readonly Command[] = [
-  statusCommand, checkpointsCommand, sizingCommand, tagCommand, testCommand, stopTestCommand,
+  statusCommand, checkpointsCommand, sizingCommand, protectCommand, tagCommand, testCommand, stopTestCommand,
   failoverCommand, moveCommand, commitCommand, rollbackCommand,
 ];
