@@ -14,7 +14,7 @@ import type { VpgMetrics } from './metrics.ts';
 import type { AssessReady, Plan, Ready } from './plan.ts';
 import { applyOperation } from './operation/apply.ts';
 import { tagsOf, type JournalCheckpoint } from './operation/checkpoint.ts';
-import { failover } from './operation/failover.ts';
+import { failover, recoveringWithoutProtectedSite } from './operation/failover.ts';
 import { failoverTest } from './operation/failover-test.ts';
 import { removeRecovered } from './operation/recover.ts';
 import { handleTagRequest } from './operation/tag-request.ts';
@@ -76,7 +76,7 @@ async function protect(ctx: Ctx, config: OperatorConfig, obj: CustomObject, vpg:
     for (const w of r.warnings) ctx.event(current, { type: 'Warning', reason: 'SiteSettingIgnored', action: 'Configure', note: w });
     const before = vpg.status?.placement?.protectedNode;
     if (before !== undefined && before !== r.protectedNode) await moveSource(ctx, state.client, config.namespace, current, vpg, before, r.protectedNode, streamId);
-    ({ source, target, tagged } = await syncStreams(ctx, state.client, state, vpg, r, streamId, state.controlToken));
+    ({ source, target, tagged } = await syncStreams(ctx, state.client, state, vpg, r, streamId, state.controlToken, recoveringWithoutProtectedSite(vpg)));
     if (source.kind === 'ok') await handleTagRequest(ctx, current, state.client, r.protectedVra, streamId);
   } else if (assessing !== undefined && state.client !== undefined) {
     assessment = await syncAssessment(ctx, state.client, state, vpg, assessing, streamId);
@@ -187,7 +187,7 @@ async function replaceAssessment(ctx: Ctx, client: VraClient, state: VpgState, v
 }
 
 /** Target first (the source's peer must exist before it connects), then the source; then both figures. */
-async function syncStreams(ctx: Ctx, client: VraClient, state: VpgState, vpg: VPG, r: Ready, streamId: string, controlToken: string): Promise<{
+async function syncStreams(ctx: Ctx, client: VraClient, state: VpgState, vpg: VPG, r: Ready, streamId: string, controlToken: string, withoutSource: boolean): Promise<{
   source: Observed<SourceStatus>; target: Observed<TargetStatus>; tagged: { seq: number; time: string; tag: string }[] | undefined;
 }> {
   const ref = { namespace: vpg.metadata.namespace ?? '', name: vpg.metadata.name ?? '' };
@@ -217,7 +217,9 @@ async function syncStreams(ctx: Ctx, client: VraClient, state: VpgState, vpg: VP
   }
 
   let source: Observed<SourceStatus>;
-  if (peerCert === undefined || target.kind !== 'ok') {
+  if (withoutSource) {
+    source = { kind: 'unreachable', error: 'not asked: the failover went on without the protected site, which did not answer' };
+  } else if (peerCert === undefined || target.kind !== 'ok') {
     // Without its peer the source could only fail to connect; what it reports still counts.
     source = await observe<SourceStatus>(client, r.protectedVra, path).catch((err: unknown) => failure<SourceStatus>(err));
   } else {

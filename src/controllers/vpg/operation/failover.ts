@@ -20,6 +20,7 @@
 //
 // Every decision (stage, checkpoint, deadline) is written to the status before the steps that
 // depend on it, so a restarted operator resumes and decides nothing twice.
+import type { VPG } from '../../../crds/vpg.ts';
 import { ApiError } from '../../../runtime/index.ts';
 import { VPGS } from '../../resources.ts';
 import type { VraEndpoint } from '../vra-client.ts';
@@ -33,6 +34,19 @@ import { endStep, startStep, type HistoryEntry, type OperationRecord, type Opera
 const DEFAULT_COMMIT_MINUTES = 10;
 const STOP_STEP = 'Stop protected workloads';
 const FINAL_STEP = 'Final checkpoint';
+
+/**
+ * Whether a failover is recovering, or waits for its commit, without the protected site: it did
+ * not answer when the failover started, so its workloads were not stopped and no final
+ * checkpoint was asked for. Nothing more is asked of that site until a rollback: a VRA that does
+ * not answer costs each request its timeout, and the recovery's steps (one reconcile each, and a
+ * poll while the restore Jobs run) would each wait for it, all of it time to recover (RTO).
+ */
+export function recoveringWithoutProtectedSite(vpg: VPG): boolean {
+  const op = vpg.status?.operation;
+  if (op === undefined || op.type !== 'Failover' || vpg.spec.operation?.decision === 'Rollback') return false;
+  return (op.stage === 'Recovering' || op.stage === 'BeforeCommit') && op.steps?.some((s) => s.name === STOP_STEP) !== true;
+}
 
 export interface FailoverInput extends StepInput {
   /** The protected VRA and the stream's id there, when the protected site answers (its source stream reports). */
