@@ -31,9 +31,11 @@ export function quotaEnforced(desired: ResourceQuota, live: ResourceQuota | unde
   return Object.keys(desired.spec.hard).every((r) => used[r] !== undefined);
 }
 
-/** How long a quota may wait for its usage to be counted before it is recreated. */
-// Short against the quota controller's 30 s discovery period, so a quota is counted soon after the
-// discovery that makes it countable; a recreation costs two requests.
+/**
+ * How long a quota may wait for its usage to be counted before it is recreated: short against
+ * the quota controller's 30 s discovery period, so a quota is counted soon after the discovery
+ * that makes it countable; a recreation costs two requests.
+ */
 export const QUOTA_STUCK_AFTER_MS = 10_000;
 
 /**
