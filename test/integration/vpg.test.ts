@@ -261,6 +261,8 @@ describe('VPG controller', { timeout: 900_000 }, () => {
 
     // Some data of our own, then a checkpoint after it: recovering that checkpoint gives exactly the source.
     const src = await volumeDir('app-data');
+    // The VPG can meet its SLA on the empty volume before the workload's pod has started.
+    await until('the workload wrote its first stamp', () => existsSync(join(src, 'stamp.json')), 60_000);
     await mkdir(join(src, 'docs'), { recursive: true });
     for (let i = 0; i < 20; i++) await writeFile(join(src, 'docs', `f${i}.bin`), Buffer.alloc(50_000 + i * 1000, i));
     const wrote = Date.now();
