@@ -260,6 +260,11 @@ describe('zcsp console in the browser', { timeout: 600_000 }, () => {
     assert.match(text, /Journal[\d.]+ (B|kB|MB|GB) for 1d 0h of history, \d+ % of the [\d.]+ GB hard limit/);
     assert.match(text, /Failback[\d.]+ GB on prod/);
     assert.match(text, /WAN[\d.]+ (bit|kbit|Mbit)\/s on average/);
+    // The example's hook has run by now: the summary says what it took.
+    await waitFor(async () => (await env.vpg()).status?.appConsistent !== undefined, { what: 'web\'s status.appConsistent', timeoutMs: 120_000, intervalMs: 1000 });
+    await page.reload();
+    await page.locator('#summary').getByText('App-consistent', { exact: true }).waitFor();
+    assert.match(await page.locator('#summary').textContent() ?? '', /App-consistentSucceeded, .*: checkpoint \d+ tagged "app-consistent"/);
     await shot('09-capacity');
   });
 

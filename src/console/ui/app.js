@@ -194,6 +194,16 @@ const TAG_ANNOTATION = 'zcsp.io/tag-checkpoint';
 /** A tag is 1-128 characters (src/kubectl/choices.ts checks it; the browser stops longer ones first). */
 const MAX_TAG = 128;
 
+/**
+ * The latest application-consistent checkpoint run (status.appConsistent): its result, when, and
+ * what it says (the checkpoint taken, each hook that failed).
+ * @param {any} a
+ */
+function appConsistentText(a) {
+  if (a === undefined) return 'no run yet';
+  return `${a.result}, ${time(a.startTime)}: ${a.message}`;
+}
+
 /** Whether the VPG's state lets the action run now (the permissions are the other half). @param {string} id @param {any} vpg */
 function stateAllows(id, vpg) {
   const declared = vpg.spec?.operation;
@@ -249,6 +259,7 @@ async function showVpg(ns, name) {
       ['Sites', `${vpg.spec?.protectedSite ?? '?'} → ${vpg.spec?.recoverySite ?? '?'}`], ['Service profile', vpg.spec?.serviceProfile ?? '—'],
       ['Volumes', (st.volumes ?? []).map((/** @type {any} */ v) => `${v.claimName}: ${v.state}${v.syncPercent !== undefined ? ` ${v.syncPercent}%` : ''}`).join(', ') || '—'],
       st.sync !== undefined ? ['Sync', `${st.sync.type} ${st.sync.progressPercent}%`] : null,
+      vpg.spec?.hooks !== undefined || st.appConsistent !== undefined ? ['App-consistent', appConsistentText(st.appConsistent)] : null,
     ]));
     const progress = renderProgress(vpg);
     if (progress.key !== progressKey) {
