@@ -132,12 +132,13 @@ export function followProtect(o: { generation: number; startedAt: number }): Fol
   let last: string | undefined;
   return {
     observe(vpg, now) {
-      if (!statusIsCurrent(vpg, o.generation)) return { lines: [] };
       const phase = vpg.status?.phase;
-      const key = `${phase ?? '-'}/${vpg.status?.substatus ?? ''}`;
-      const lines = key === last || phase === undefined ? [] : [`${elapsed(o.startedAt, now)} ${phase}${vpg.status?.substatus === undefined ? '' : ` (${vpg.status.substatus})`}`];
+      if (!statusIsCurrent(vpg, o.generation) || phase === undefined) return { lines: [] };
+      const substatus = vpg.status?.substatus;
+      const key = `${phase}/${substatus ?? ''}`;
+      const lines = key === last ? [] : [`${elapsed(o.startedAt, now)} ${phase}${substatus === undefined ? '' : ` (${substatus})`}`];
       last = key;
-      return phase === undefined || phase === 'Assessing' ? { lines } : { lines, done: vpg };
+      return phase === 'Assessing' ? { lines } : { lines, done: vpg };
     },
   };
 }
